@@ -1,0 +1,99 @@
+/*
+ * tool.h - what every pbtools command shares: the common options, the
+ * configuration, opening the input, the output, progress and --stats.
+ * A tool's main() fills a struct pb_tool_desc, calls pb_tool_init(), runs
+ * its loop and returns pb_tool_finish().
+ *
+ * Exit status: 0 success; 1 a data or I/O error (after writing all it
+ * could); 2 a usage or configuration error.
+ */
+#ifndef PB_TOOL_H
+#define PB_TOOL_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture/capture.h"
+#include "conf/conf.h"
+#include "util/buf.h"
+
+enum { PB_EXIT_OK = 0, PB_EXIT_DATA = 1, PB_EXIT_USAGE = 2 };
+/* pb_tool_init() result: the work is done (--help, --version,
+ * --check-config); exit 0. */
+#define PB_TOOL_DONE (-1)
+
+#define PB_TOOL_MAX_INPUTS 1024
+#define PB_TOOL_MAX_SETS 256
+
+struct pb_tool;
+
+/* A tool's own options: long options (val >= 256 recommended) and a
+ * handler called with each; return 0, or PB_EUSAGE after printing why. */
+struct pb_tool_desc {
+	const char *name;          /* "pb-decode" */
+	const char *summary;       /* one line for --help */
+	const char *usage;         /* the synopsis after the name */
+	const char *own_help;      /* help text for the tool's options */
+	const struct option *opts; /* terminated by a zero entry, or NULL */
+	int (*on_opt)(struct pb_tool *t, int val, const char *arg);
+	int reads_packets;         /* takes -r/-i/-f and the capture options */
+};
+
+struct pb_tool {
+	const struct pb_tool_desc *desc;
+	/* common options */
+	const char *inputs[PB_TOOL_MAX_INPUTS];
+	int n_inputs;
+	const char *device;        /* -i */
+	const char *config;        /* -c */
+	const char *sets[PB_TOOL_MAX_SETS]; /* -E */
+	int n_sets;
+	const char *output;        /* -o / -w */
+	int quiet, verbose, stats, strict, check_config;
+	int progress;              /* show progress on a terminal */
+	struct pb_capture_opts copts;
+	int realtime_set;          /* --realtime given on the command line */
+
+	struct pb_conf conf;
+	struct pb_capture *cap;    /* the open input */
+
+	/* output */
+	int out_fd;
+	struct pb_buf out;
+	uint64_t written;          /* records written */
+	int out_error;
+
+	/* progress */
+	int64_t start_ns, last_progress_ns;
+	int progress_shown;
+	uint64_t since_check;
+};
+
+/* Parse options, load the configuration, open the output.  Returns
+ * 0 to go on, PB_TOOL_DONE, or an exit status to return at once. */
+int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char **argv);
+
+/* Open the input the options or the configuration name. */
+int pb_tool_open_input(struct pb_tool *t);
+
+/* Flush the output buffer when it is large enough (or always). */
+void pb_tool_flush(struct pb_tool *t, int force);
+static inline void pb_tool_record_done(struct pb_tool *t)
+{
+	t->written++;
+	if (t->out.len >= (256u << 10))
+		pb_tool_flush(t, 0);
+}
+
+/* Call now and then from the loop: shows progress on a terminal. */
+void pb_tool_tick(struct pb_tool *t);
+
+/* Print the common part of --stats. */
+void pb_tool_print_capture_stats(struct pb_tool *t);
+
+/* Flush, close, and work out the exit status (data_errors: the tool's own
+ * count of problems that make the exit status 1). */
+int pb_tool_finish(struct pb_tool *t, uint64_t data_errors);
+
+#endif

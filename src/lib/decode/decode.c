@@ -1,0 +1,105 @@
+/* decode.c - the decode entry point, anomaly names and IANA keywords. */
+#include "decode/decode_int.h"
+
+#include <string.h>
+
+#include "util/banned.h"
+
+static const struct {
+	const char *name;
+	const char *msg;
+	int note;  /* a remark about the packet, not a decoding error */
+} anomalies[PB_AN_MAX] = {
+	[PB_AN_NONE] = { "NONE", "", 1 },
+	[PB_AN_LINKTYPE_UNSUPPORTED] = { "LINKTYPE_UNSUPPORTED", "link type not decoded", 0 },
+	[PB_AN_LINK_TRUNCATED] = { "LINK_TRUNCATED", "truncated link-layer header", 0 },
+	[PB_AN_VLAN_TRUNCATED] = { "VLAN_TRUNCATED", "truncated 802.1Q tag", 0 },
+	[PB_AN_VLAN_TOO_DEEP] = { "VLAN_TOO_DEEP", "more than 8 VLAN tags", 0 },
+	[PB_AN_LLC_TRUNCATED] = { "LLC_TRUNCATED", "truncated 802.2 LLC/SNAP header", 0 },
+	[PB_AN_ARP_TRUNCATED] = { "ARP_TRUNCATED", "truncated ARP packet", 0 },
+	[PB_AN_IP_BAD_VERSION] = { "IP_BAD_VERSION", "IP version is neither 4 nor 6", 0 },
+	[PB_AN_IP4_TRUNCATED] = { "IP4_TRUNCATED", "truncated IPv4 header", 0 },
+	[PB_AN_IP4_BAD_HEADER_LENGTH] = { "IP4_BAD_HEADER_LENGTH", "IPv4 header length below 20 bytes", 0 },
+	[PB_AN_IP4_BAD_TOTAL_LENGTH] = { "IP4_BAD_TOTAL_LENGTH", "IPv4 total length smaller than its header", 0 },
+	[PB_AN_IP4_LENGTH_EXCEEDS_FRAME] = { "IP4_LENGTH_EXCEEDS_FRAME", "IPv4 total length exceeds the frame", 1 },
+	[PB_AN_IP4_ZERO_TOTAL_LENGTH] = { "IP4_ZERO_TOTAL_LENGTH", "IPv4 total length 0 (segmentation offload); frame length used", 1 },
+	[PB_AN_IP4_OPTIONS_MALFORMED] = { "IP4_OPTIONS_MALFORMED", "malformed IPv4 options", 1 },
+	[PB_AN_IP6_TRUNCATED] = { "IP6_TRUNCATED", "truncated IPv6 header", 0 },
+	[PB_AN_IP6_LENGTH_EXCEEDS_FRAME] = { "IP6_LENGTH_EXCEEDS_FRAME", "IPv6 payload length exceeds the frame", 1 },
+	[PB_AN_IP6_EXT_TRUNCATED] = { "IP6_EXT_TRUNCATED", "truncated IPv6 extension header", 0 },
+	[PB_AN_IP6_TOO_MANY_EXT] = { "IP6_TOO_MANY_EXT", "more than 16 IPv6 extension headers", 0 },
+	[PB_AN_IP_TOO_DEEP] = { "IP_TOO_DEEP", "IP nested too deeply", 0 },
+	[PB_AN_TCP_TRUNCATED] = { "TCP_TRUNCATED", "truncated TCP header", 0 },
+	[PB_AN_TCP_BAD_OFFSET] = { "TCP_BAD_OFFSET", "TCP data offset outside the segment", 0 },
+	[PB_AN_TCP_OPTIONS_MALFORMED] = { "TCP_OPTIONS_MALFORMED", "malformed TCP options", 1 },
+	[PB_AN_UDP_TRUNCATED] = { "UDP_TRUNCATED", "truncated UDP header", 0 },
+	[PB_AN_UDP_BAD_LENGTH] = { "UDP_BAD_LENGTH", "UDP length disagrees with the IP payload", 1 },
+	[PB_AN_ICMP_TRUNCATED] = { "ICMP_TRUNCATED", "truncated ICMP header", 0 },
+	[PB_AN_SNAPLEN_CUT] = { "SNAPLEN_CUT", "frame cut short by the capture's snaplen", 1 },
+};
+
+const char *pb_anomaly_name(enum pb_anomaly a)
+{
+	return (unsigned)a < PB_AN_MAX ? anomalies[a].name : "UNKNOWN";
+}
+
+const char *pb_anomaly_message(enum pb_anomaly a)
+{
+	return (unsigned)a < PB_AN_MAX ? anomalies[a].msg : "unknown anomaly";
+}
+
+int pb_anomaly_is_note(enum pb_anomaly a)
+{
+	return (unsigned)a < PB_AN_MAX ? anomalies[a].note : 0;
+}
+
+const char *pb_ip_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 0: return "hopopt";
+	case 1: return "icmp";
+	case 2: return "igmp";
+	case 4: return "ipv4";
+	case 6: return "tcp";
+	case 8: return "egp";
+	case 17: return "udp";
+	case 33: return "dccp";
+	case 41: return "ipv6";
+	case 43: return "ipv6-route";
+	case 44: return "ipv6-frag";
+	case 46: return "rsvp";
+	case 47: return "gre";
+	case 50: return "esp";
+	case 51: return "ah";
+	case 58: return "ipv6-icmp";
+	case 59: return "ipv6-nonxt";
+	case 60: return "ipv6-opts";
+	case 88: return "eigrp";
+	case 89: return "ospf";
+	case 94: return "ipip";
+	case 103: return "pim";
+	case 112: return "vrrp";
+	case 115: return "l2tp";
+	case 132: return "sctp";
+	case 136: return "udplite";
+	case 137: return "mpls-in-ip";
+	}
+	return NULL;
+}
+
+void pb_decode(const struct pb_packet *p, struct pb_decoded *d,
+	       struct pb_decode_stats *st)
+{
+	struct pb_cur c;
+
+	/* Clear only the header part that later fields are read through:
+	 * the flags and counts; values are written before they are used. */
+	memset(d, 0, sizeof(*d));
+	st->packets++;
+	pb_cur_init(&c, p->data, p->caplen);
+	if (p->caplen < p->len)
+		pb_dec_anomaly(d, st, PB_AN_SNAPLEN_CUT, 0);
+	pb_dec_link(&c, p, d, st);
+	if (d->error)
+		st->errors++;
+}

@@ -1,0 +1,407 @@
+/*
+ * packet_record.c - one NDJSON packet record per frame.
+ *
+ * Key order is fixed (pb-ndjson(5)):  @timestamp, event, packet, source,
+ * destination, network, ip, tcp, icmp, arp, payload, pb, error.
+ * Fields are left out when the packet does not have them.
+ */
+#include "event/packet_record.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/community_id.h"
+#include "util/json.h"
+#include "util/time.h"
+#include "util/banned.h"
+
+size_t pb_format_ip(char *out, const uint8_t *a, int len)
+{
+	if (len == 4) {
+		char *p = out;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = a[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			if (i < 3)
+				*p++ = '.';
+		}
+		*p = '\0';
+		return (size_t)(p - out);
+	}
+	/* inet_ntop follows RFC 5952: lower case, longest zero run as :: */
+	if (!inet_ntop(AF_INET6, a, out, 46))
+		out[0] = '\0';
+	return strlen(out);
+}
+
+void pb_format_mac(char *out, const uint8_t *m)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		out[i * 3] = hex[m[i] >> 4];
+		out[i * 3 + 1] = hex[m[i] & 15];
+		out[i * 3 + 2] = i < 5 ? '-' : '\0';
+	}
+}
+
+static void put_ip(struct pb_json *j, const char *key, const uint8_t *a, int len)
+{
+	char s[48];
+	size_t n = pb_format_ip(s, a, len);
+
+	pb_json_key(j, key);
+	pb_json_str(j, s, n);
+}
+
+static void put_mac(struct pb_json *j, const uint8_t *m)
+{
+	char s[18];
+
+	pb_format_mac(s, m);
+	pb_json_key(j, "mac");
+	pb_json_str(j, s, 17);
+}
+
+/* source / destination: mac, ip, port as each is known */
+static void endpoint(struct pb_json *j, const char *name, const uint8_t *mac,
+		     const uint8_t *ip, int alen, int has_port, uint16_t port)
+{
+	if (!mac && !ip)
+		return;
+	pb_json_key(j, name);
+	pb_json_obj(j);
+	if (mac)
+		put_mac(j, mac);
+	if (ip)
+		put_ip(j, "ip", ip, alen);
+	if (ip && has_port) {
+		pb_json_key(j, "port");
+		pb_json_u64(j, port);
+	}
+	pb_json_obj_end(j);
+}
+
+static const char *net_type(const struct pb_decoded *d)
+{
+	if (d->ip_version == 4)
+		return "ipv4";
+	if (d->ip_version == 6)
+		return "ipv6";
+	if (d->layers & PB_LAYER_ARP)
+		return "arp";
+	return NULL;
+}
+
+static void network(struct pb_json *j, const struct pb_decoded *d,
+		    const struct pb_record_opts *o)
+{
+	const char *type = net_type(d);
+
+	if (!type && !d->n_vlan)
+		return;
+	pb_json_key(j, "network");
+	pb_json_obj(j);
+	if (type) {
+		pb_json_key(j, "type");
+		pb_json_cstr(j, type);
+	}
+	if (d->ip_version && d->has_proto) {
+		const char *t = pb_ip_proto_name(d->proto);
+		char num[4];
+		int n = snprintf(num, sizeof(num), "%u", d->proto);
+
+		if (t) {
+			pb_json_key(j, "transport");
+			pb_json_cstr(j, t);
+		}
+		pb_json_key(j, "iana_number");
+		pb_json_str(j, num, (size_t)n);
+		{
+			struct pb_flow_tuple ft = {
+				d->src_ip, d->dst_ip, d->addr_len, d->proto, 0, 0, 0
+			};
+			char cid[PB_COMMUNITY_ID_LEN + 1];
+
+			if (d->has_ports) {
+				ft.has_ports = 1;
+				ft.sport = d->sport;
+				ft.dport = d->dport;
+			} else if (d->layers & (PB_LAYER_ICMP | PB_LAYER_ICMP6)) {
+				ft.has_ports = 1;
+				ft.sport = d->icmp_type;
+				ft.dport = d->icmp_code;
+			}
+			if (pb_community_id(cid, &ft, o->cid_seed) == 0) {
+				pb_json_key(j, "community_id");
+				pb_json_str(j, cid, PB_COMMUNITY_ID_LEN);
+			}
+		}
+	}
+	if (d->n_vlan) {
+		pb_json_key(j, "vlan");
+		pb_json_obj(j);
+		pb_json_key(j, "id");
+		pb_json_u64(j, d->vlan[0]);
+		pb_json_obj_end(j);
+		if (d->n_vlan > 1) {
+			pb_json_key(j, "inner");
+			pb_json_obj(j);
+			pb_json_key(j, "vlan");
+			pb_json_obj(j);
+			pb_json_key(j, "id");
+			pb_json_u64(j, d->vlan[1]);
+			pb_json_obj_end(j);
+			pb_json_obj_end(j);
+		}
+	}
+	pb_json_obj_end(j);
+}
+
+static void ip_fields(struct pb_json *j, const struct pb_decoded *d)
+{
+	if (!d->ip_version)
+		return;
+	pb_json_key(j, "ip");
+	pb_json_obj(j);
+	pb_json_key(j, "version");
+	pb_json_u64(j, d->ip_version);
+	pb_json_key(j, "ttl");
+	pb_json_u64(j, d->ttl);
+	pb_json_key(j, "tos");
+	pb_json_u64(j, d->tos);
+	pb_json_key(j, "length");
+	pb_json_u64(j, d->ip_len);
+	if (d->ip_version == 4) {
+		pb_json_key(j, "id");
+		pb_json_u64(j, d->ip_id);
+		pb_json_key(j, "header_length");
+		pb_json_u64(j, d->ip_hlen);
+		pb_json_key(j, "flags");
+		pb_json_arr(j);
+		if (d->ip_flags & PB_IP_RF)
+			pb_json_cstr(j, "RF");
+		if (d->ip_flags & PB_IP_DF)
+			pb_json_cstr(j, "DF");
+		if (d->ip_flags & PB_IP_MF)
+			pb_json_cstr(j, "MF");
+		pb_json_arr_end(j);
+	} else {
+		pb_json_key(j, "flow_label");
+		pb_json_u64(j, d->ip6_flow);
+	}
+	if (d->is_fragment) {
+		pb_json_key(j, "fragment");
+		pb_json_obj(j);
+		pb_json_key(j, "id");
+		pb_json_u64(j, d->frag_id);
+		pb_json_key(j, "offset");
+		pb_json_u64(j, d->frag_offset);
+		pb_json_key(j, "more");
+		pb_json_bool(j, d->frag_more);
+		pb_json_obj_end(j);
+	}
+	pb_json_obj_end(j);
+}
+
+static void tcp_fields(struct pb_json *j, const struct pb_decoded *d)
+{
+	static const char *const names[] = {
+		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"
+	};
+	const struct pb_tcp_opts *t = &d->tcpopt;
+	int i;
+
+	if (!(d->layers & PB_LAYER_TCP))
+		return;
+	pb_json_key(j, "tcp");
+	pb_json_obj(j);
+	pb_json_key(j, "flags");
+	pb_json_arr(j);
+	for (i = 0; i < 9; i++)
+		if (d->tcp_flags & (1u << i))
+			pb_json_cstr(j, names[i]);
+	pb_json_arr_end(j);
+	pb_json_key(j, "seq");
+	pb_json_u64(j, d->seq);
+	pb_json_key(j, "ack");
+	pb_json_u64(j, d->ack);
+	pb_json_key(j, "window");
+	pb_json_u64(j, d->window);
+	pb_json_key(j, "header_length");
+	pb_json_u64(j, d->tcp_hlen);
+	if (t->has_mss || t->has_wscale || t->sack_permitted || t->has_ts || t->nsack) {
+		pb_json_key(j, "options");
+		pb_json_obj(j);
+		if (t->has_mss) {
+			pb_json_key(j, "mss");
+			pb_json_u64(j, t->mss);
+		}
+		if (t->has_wscale) {
+			pb_json_key(j, "wscale");
+			pb_json_u64(j, t->wscale);
+		}
+		if (t->sack_permitted) {
+			pb_json_key(j, "sack_permitted");
+			pb_json_bool(j, 1);
+		}
+		if (t->nsack) {
+			pb_json_key(j, "sack");
+			pb_json_arr(j);
+			for (i = 0; i < t->nsack; i++) {
+				pb_json_arr(j);
+				pb_json_u64(j, t->sack[i][0]);
+				pb_json_u64(j, t->sack[i][1]);
+				pb_json_arr_end(j);
+			}
+			pb_json_arr_end(j);
+		}
+		if (t->has_ts) {
+			pb_json_key(j, "timestamp");
+			pb_json_obj(j);
+			pb_json_key(j, "val");
+			pb_json_u64(j, t->tsval);
+			pb_json_key(j, "ecr");
+			pb_json_u64(j, t->tsecr);
+			pb_json_obj_end(j);
+		}
+		pb_json_obj_end(j);
+	}
+	pb_json_obj_end(j);
+}
+
+static void icmp_fields(struct pb_json *j, const struct pb_decoded *d)
+{
+	if (!(d->layers & (PB_LAYER_ICMP | PB_LAYER_ICMP6)))
+		return;
+	pb_json_key(j, "icmp");
+	pb_json_obj(j);
+	pb_json_key(j, "type");
+	pb_json_u64(j, d->icmp_type);
+	pb_json_key(j, "code");
+	pb_json_u64(j, d->icmp_code);
+	if (d->has_icmp_echo) {
+		pb_json_key(j, "id");
+		pb_json_u64(j, d->icmp_id);
+		pb_json_key(j, "seq");
+		pb_json_u64(j, d->icmp_seq);
+	}
+	pb_json_obj_end(j);
+}
+
+static void arp_fields(struct pb_json *j, const struct pb_decoded *d)
+{
+	if (!(d->layers & PB_LAYER_ARP))
+		return;
+	pb_json_key(j, "arp");
+	pb_json_obj(j);
+	pb_json_key(j, "operation");
+	switch (d->arp_op) {
+	case 1: pb_json_cstr(j, "request"); break;
+	case 2: pb_json_cstr(j, "reply"); break;
+	default: pb_json_u64(j, d->arp_op); break;
+	}
+	if (d->arp_spa) {
+		char mac[18];
+
+		pb_format_mac(mac, d->arp_sha);
+		pb_json_key(j, "sender_mac");
+		pb_json_str(j, mac, 17);
+		put_ip(j, "sender_ip", d->arp_spa, 4);
+		pb_format_mac(mac, d->arp_tha);
+		pb_json_key(j, "target_mac");
+		pb_json_str(j, mac, 17);
+		put_ip(j, "target_ip", d->arp_tpa, 4);
+	}
+	pb_json_obj_end(j);
+}
+
+static const char event_obj[] = "{\"kind\":\"event\",\"dataset\":\"packet\"}";
+
+void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
+		      const struct pb_decoded *d, const struct pb_record_opts *o)
+{
+	struct pb_json j;
+	char ts[PB_TIME_MAXLEN];
+	size_t n;
+	int i;
+
+	pb_json_init(&j, out);
+	pb_json_obj(&j);
+	n = pb_time_format(ts, &p->ts);
+	pb_json_key(&j, "@timestamp");
+	pb_json_str(&j, ts, n);
+	pb_json_key(&j, "event");
+	pb_json_raw(&j, event_obj, sizeof(event_obj) - 1);
+
+	pb_json_key(&j, "packet");
+	pb_json_obj(&j);
+	pb_json_key(&j, "index");
+	pb_json_u64(&j, p->index);
+	pb_json_key(&j, "length");
+	pb_json_u64(&j, p->len);
+	pb_json_key(&j, "caplen");
+	pb_json_u64(&j, p->caplen);
+	pb_json_key(&j, "linktype");
+	pb_json_u64(&j, p->linktype);
+	pb_json_key(&j, "interface");
+	pb_json_u64(&j, p->iface);
+	if (o->with_data) {
+		pb_json_key(&j, "data");
+		pb_json_base64(&j, p->data, p->caplen);
+	}
+	pb_json_obj_end(&j);
+
+	endpoint(&j, "source", d->src_mac, d->src_ip, d->addr_len, d->has_ports, d->sport);
+	endpoint(&j, "destination", d->dst_mac, d->dst_ip, d->addr_len, d->has_ports, d->dport);
+	network(&j, d, o);
+	ip_fields(&j, d);
+	tcp_fields(&j, d);
+	icmp_fields(&j, d);
+	arp_fields(&j, d);
+	if (d->has_payload) {
+		pb_json_key(&j, "payload");
+		pb_json_obj(&j);
+		pb_json_key(&j, "bytes");
+		pb_json_u64(&j, d->payload_len);
+		pb_json_obj_end(&j);
+	}
+	if (d->n_anomalies || (d->has_ethertype && !d->ip_version &&
+			       !(d->layers & PB_LAYER_ARP))) {
+		pb_json_key(&j, "pb");
+		pb_json_obj(&j);
+		if (d->has_ethertype && !d->ip_version && !(d->layers & PB_LAYER_ARP)) {
+			char et[8];
+			int k = snprintf(et, sizeof(et), "0x%04x", d->ethertype);
+
+			pb_json_key(&j, "ethertype");
+			pb_json_str(&j, et, (size_t)k);
+		}
+		if (d->n_anomalies) {
+			pb_json_key(&j, "anomalies");
+			pb_json_arr(&j);
+			for (i = 0; i < d->n_anomalies; i++)
+				pb_json_cstr(&j, pb_anomaly_name(d->anomalies[i]));
+			pb_json_arr_end(&j);
+		}
+		pb_json_obj_end(&j);
+	}
+	if (d->error) {
+		pb_json_key(&j, "error");
+		pb_json_obj(&j);
+		pb_json_key(&j, "message");
+		pb_json_cstr(&j, pb_anomaly_message(d->error));
+		pb_json_obj_end(&j);
+	}
+	pb_json_obj_end(&j);
+	pb_buf_addc(out, '\n');
+}

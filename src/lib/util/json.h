@@ -1,0 +1,48 @@
+/*
+ * json.h - a streaming JSON writer into a capped buffer.
+ *
+ * Output is compact and deterministic: keys come out in the order they are
+ * written.  Strings from the wire go through pb_json_str(), which escapes
+ * control characters and turns every byte that is not part of valid UTF-8
+ * into \u00XX (the byte's Latin-1 reading), so output is always valid JSON
+ * and valid UTF-8.  Numbers are integers only; there is no NaN or Infinity.
+ */
+#ifndef PB_JSON_H
+#define PB_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+struct pb_json {
+	struct pb_buf *b;
+	int comma;  /* a value was just completed: the next one needs ',' */
+};
+
+static inline void pb_json_init(struct pb_json *j, struct pb_buf *b)
+{
+	j->b = b;
+	j->comma = 0;
+}
+
+void pb_json_obj(struct pb_json *j);       /* { */
+void pb_json_obj_end(struct pb_json *j);   /* } */
+void pb_json_arr(struct pb_json *j);       /* [ */
+void pb_json_arr_end(struct pb_json *j);   /* ] */
+/* "name": (name is a trusted ASCII literal, written as is). */
+void pb_json_key(struct pb_json *j, const char *name);
+void pb_json_str(struct pb_json *j, const void *s, size_t n);
+void pb_json_cstr(struct pb_json *j, const char *s);
+void pb_json_u64(struct pb_json *j, uint64_t v);
+void pb_json_i64(struct pb_json *j, int64_t v);
+void pb_json_bool(struct pb_json *j, int v);
+/* A value already formatted as JSON by the caller. */
+void pb_json_raw(struct pb_json *j, const char *s, size_t n);
+/* A string of base64 of n bytes. */
+void pb_json_base64(struct pb_json *j, const void *p, size_t n);
+
+/* Escape s into b as the inside of a JSON string (no quotes). */
+void pb_json_escape(struct pb_buf *b, const void *s, size_t n);
+
+#endif
