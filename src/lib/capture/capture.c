@@ -5,6 +5,7 @@
 #include "capture/capture_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,6 +195,8 @@ int pb_capture_open_live(struct pb_capture **out, const char *device,
 		}
 		pcap_freecode(&prog);
 	}
+	if (pcap_setnonblock(h, 1, errbuf) < 0)
+		pb_warn("%s: cannot make the capture non-blocking: %s", device, errbuf);
 	c->live = h;
 	c->linktype = (uint32_t)pcap_datalink(h);
 	c->nsec = pcap_get_tstamp_precision(h) == PCAP_TSTAMP_PRECISION_NANO;
@@ -290,8 +293,16 @@ static int live_next(struct pb_capture *c, struct pb_packet *p)
 			c->first_wall_ns = wall_ns();
 		}
 		rc = pcap_next_ex(c->live, &h, &d);
-		if (rc == 0)
-			continue; /* timeout: look at the clock and the flags */
+		if (rc == 0) {
+			/* Nothing buffered: wait at most 100 ms, then look at
+			 * the clock and the stop flag again.  (A blocking read
+			 * may never time out on an idle Linux interface.) */
+			struct pollfd pfd = { pcap_get_selectable_fd(c->live), POLLIN, 0 };
+
+			if (pfd.fd >= 0)
+				poll(&pfd, 1, 100);
+			continue;
+		}
 		if (rc == PCAP_ERROR_BREAK)
 			return PB_EOF;
 		if (rc < 0) {

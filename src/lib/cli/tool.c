@@ -241,6 +241,8 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		opts[n++] = d->opts[i];
 	memset(&opts[n], 0, sizeof(opts[n]));
 
+	if (argc > 0)
+		argv[0] = (char *)d->name; /* getopt's messages name the tool */
 	while ((ch = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		uint64_t u;
 

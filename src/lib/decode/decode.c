@@ -27,7 +27,7 @@ static const struct {
 	[PB_AN_IP6_TRUNCATED] = { "IP6_TRUNCATED", "truncated IPv6 header", 0 },
 	[PB_AN_IP6_LENGTH_EXCEEDS_FRAME] = { "IP6_LENGTH_EXCEEDS_FRAME", "IPv6 payload length exceeds the frame", 1 },
 	[PB_AN_IP6_EXT_TRUNCATED] = { "IP6_EXT_TRUNCATED", "truncated IPv6 extension header", 0 },
-	[PB_AN_IP6_TOO_MANY_EXT] = { "IP6_TOO_MANY_EXT", "more than 16 IPv6 extension headers", 0 },
+	[PB_AN_IP6_TOO_MANY_EXT] = { "IP6_TOO_MANY_EXT", "more than 16 IPv6 extension headers", 1 },
 	[PB_AN_IP_TOO_DEEP] = { "IP_TOO_DEEP", "IP nested too deeply", 0 },
 	[PB_AN_TCP_TRUNCATED] = { "TCP_TRUNCATED", "truncated TCP header", 0 },
 	[PB_AN_TCP_BAD_OFFSET] = { "TCP_BAD_OFFSET", "TCP data offset outside the segment", 0 },
@@ -35,6 +35,7 @@ static const struct {
 	[PB_AN_UDP_TRUNCATED] = { "UDP_TRUNCATED", "truncated UDP header", 0 },
 	[PB_AN_UDP_BAD_LENGTH] = { "UDP_BAD_LENGTH", "UDP length disagrees with the IP payload", 1 },
 	[PB_AN_ICMP_TRUNCATED] = { "ICMP_TRUNCATED", "truncated ICMP header", 0 },
+	[PB_AN_SCTP_TRUNCATED] = { "SCTP_TRUNCATED", "truncated SCTP common header", 0 },
 	[PB_AN_SNAPLEN_CUT] = { "SNAPLEN_CUT", "frame cut short by the capture's snaplen", 1 },
 };
 
@@ -81,6 +82,7 @@ const char *pb_ip_proto_name(uint8_t proto)
 	case 112: return "vrrp";
 	case 115: return "l2tp";
 	case 132: return "sctp";
+	case 135: return "mobility-header";
 	case 136: return "udplite";
 	case 137: return "mpls-in-ip";
 	}

@@ -11,7 +11,7 @@
  * The walk:  link (Ethernet, SLL, SLL2, NULL/LOOP, raw IP)
  *              -> 802.1Q/802.1ad tags -> ethertype
  *              -> IPv4 (options) | IPv6 (extension headers) | ARP
- *              -> TCP (options) | UDP | ICMP | ICMPv6
+ *              -> TCP (options) | UDP | ICMP | ICMPv6 | SCTP ports
  */
 #ifndef PB_DECODE_H
 #define PB_DECODE_H
@@ -86,6 +86,7 @@ enum pb_anomaly {
 	PB_AN_UDP_TRUNCATED,
 	PB_AN_UDP_BAD_LENGTH,
 	PB_AN_ICMP_TRUNCATED,
+	PB_AN_SCTP_TRUNCATED,
 	PB_AN_SNAPLEN_CUT,
 	PB_AN_MAX
 };
@@ -96,7 +97,7 @@ const char *pb_anomaly_message(enum pb_anomaly a); /* "truncated IPv4 header" */
 int pb_anomaly_is_note(enum pb_anomaly a);
 
 #define PB_MAX_VLAN 8          /* tags walked before VLAN_TOO_DEEP */
-#define PB_MAX_IP6_EXT 16      /* extension headers walked */
+#define PB_MAX_IP6_EXT 16      /* extension headers before a note */
 #define PB_MAX_ANOMALIES 4     /* kept per packet (all are counted) */
 #define PB_MAX_SACK 4          /* SACK blocks a TCP header can hold */
 

@@ -12,8 +12,10 @@
  *         | src 128 | dst 128 | extension headers ... |
  *
  * The declared lengths are believed only up to the captured bytes: a total
- * length past the frame is noted (IP4_LENGTH_EXCEEDS_FRAME) unless the
- * capture's snaplen explains it, and decoding goes on with what is there.
+ * length past the end of a whole frame is noted (IP4_LENGTH_EXCEEDS_FRAME)
+ * and the frame's end is taken as the datagram's; when the capture's
+ * snaplen cut the frame, the declared length stands for what was on the
+ * wire.  ip.length always shows the declared value.
  * Ethernet padding past the declared length is not payload.
  */
 #include "decode/decode_int.h"
@@ -44,6 +46,7 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 	hlen = (uint32_t)(h[0] & 0x0f) * 4;
 	d->tos = h[1];
 	total = (uint32_t)h[2] << 8 | h[3];
+	d->ip_len = total;
 	d->ip_id = (uint16_t)(h[4] << 8 | h[5]);
 	fo = (uint16_t)(h[6] << 8 | h[7]);
 	d->ttl = h[8];
@@ -74,17 +77,21 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 		 * is the only length there is. */
 		pb_dec_anomaly(d, st, PB_AN_IP4_ZERO_TOTAL_LENGTH, 0);
 		total = (uint32_t)avail;
+		d->ip_len = total;
 	}
-	d->ip_len = total;
 	if (total < hlen) {
 		pb_dec_anomaly(d, st, PB_AN_IP4_BAD_TOTAL_LENGTH, 1);
 		return;
 	}
 	cap = total;
 	if (total > avail) {
-		if (p->caplen >= p->len)
-			pb_dec_anomaly(d, st, PB_AN_IP4_LENGTH_EXCEEDS_FRAME, 0);
 		cap = (uint32_t)avail;
+		/* Cut by the snaplen, the rest existed on the wire; in a whole
+		 * frame the length lies, and the frame is all there was. */
+		if (p->caplen >= p->len) {
+			pb_dec_anomaly(d, st, PB_AN_IP4_LENGTH_EXCEEDS_FRAME, 0);
+			total = cap;
+		}
 	}
 	/* Options: walk them only to check they are well formed. */
 	if (hlen > 20) {
@@ -109,14 +116,32 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 	if (d->frag_offset)
 		return; /* a later fragment: no transport header here */
 	pb_cur_init(&t, h + hlen, cap - hlen);
-	pb_dec_transport(&t, total - hlen, p, d, st);
+	total -= hlen;
+	/* IPsec AH (RFC 4302) sits between IPv4 and the protocol it
+	 * authenticates, as it does among IPv6's extension headers; the
+	 * transport is what follows it.  | next 8 | length 8 (words - 2) | */
+	if (d->proto == 51) {
+		uint8_t next = pb_cur_u8(&t), alen = pb_cur_u8(&t);
+		size_t sz = ((size_t)alen + 2) * 4;
+
+		if (!pb_cur_ok(&t) || sz - 2 > pb_cur_left(&t) || sz > total) {
+			pb_dec_anomaly(d, st, PB_AN_IP4_TRUNCATED, 1);
+			return;
+		}
+		pb_cur_skip(&t, sz - 2);
+		total -= (uint32_t)sz;
+		d->proto = next;
+	}
+	pb_dec_transport(&t, total, p, d, st);
 }
 
-/* Extension headers that share the (next, length in 8-octet units) form. */
+/* Extension headers that share the (next, length in 8-octet units) form.
+ * The mobility header (135) is left out on purpose: it ends the chain in
+ * practice (its next header is 59), so it is reported as the protocol. */
 static int ip6_generic_ext(uint8_t nh)
 {
-	return nh == 0 || nh == 43 || nh == 60 || nh == 135 || nh == 139 ||
-	       nh == 140 || nh == 253 || nh == 254;
+	return nh == 0 || nh == 43 || nh == 60 || nh == 139 || nh == 140 ||
+	       nh == 253 || nh == 254;
 }
 
 static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
@@ -154,9 +179,11 @@ static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
 	d->ip_len = total;
 	cap = total;
 	if (total > avail) {
-		if (p->caplen >= p->len)
-			pb_dec_anomaly(d, st, PB_AN_IP6_LENGTH_EXCEEDS_FRAME, 0);
 		cap = (uint32_t)avail;
+		if (p->caplen >= p->len) { /* as for IPv4 */
+			pb_dec_anomaly(d, st, PB_AN_IP6_LENGTH_EXCEEDS_FRAME, 0);
+			plen = cap - 40;
+		}
 	}
 	pb_cur_init(&x, h + 40, cap - 40);
 	/* Walk the extension headers to the upper-layer protocol. */
@@ -204,12 +231,10 @@ static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
 		} else {
 			break;
 		}
-		if (++n_ext > PB_MAX_IP6_EXT) {
-			d->proto = nh;
-			d->has_proto = 1;
-			pb_dec_anomaly(d, st, PB_AN_IP6_TOO_MANY_EXT, 1);
-			return;
-		}
+		/* Every header consumes at least 8 bytes, so the walk ends with
+		 * the packet; a long chain is still worth a note (evasion). */
+		if (++n_ext == PB_MAX_IP6_EXT + 1)
+			pb_dec_anomaly(d, st, PB_AN_IP6_TOO_MANY_EXT, 0);
 	}
 	d->proto = nh;
 	d->has_proto = 1;

@@ -7,6 +7,8 @@
  *
  *   Ethernet:  | dst 6 | src 6 | type/len 2 | ...
  *   802.1Q:                    | 0x8100 | PCP 3 DEI 1 VID 12 | type 2 |
+ *   802.1BR E-Tag:             | 0x893f | 6 bytes | type 2 |
+ *   VN-Tag:                    | 0x8926 | 4 bytes | type 2 |
  *   SLL:   | pkttype 2 | arphrd 2 | addrlen 2 | addr 8 | protocol 2 |
  *   SLL2:  | protocol 2 | rsvd 2 | ifindex 4 | arphrd 2 | pkttype 1 |
  *          | addrlen 1 | addr 8 |
@@ -24,6 +26,8 @@ enum {
 	ET_QINQ = 0x88a8,   /* 802.1ad service tag */
 	ET_QINQ_OLD = 0x9100,
 	ET_IPV6 = 0x86dd,
+	ET_VNTAG = 0x8926,  /* Cisco VN-Tag: 4 bytes of tag */
+	ET_ETAG = 0x893f,   /* IEEE 802.1BR E-Tag: 6 bytes of tag */
 };
 
 /* ARP for IPv4 over Ethernet: the one kind worth naming addresses for. */
@@ -54,15 +58,33 @@ static void dec_arp(struct pb_cur *c, struct pb_decoded *d, struct pb_decode_sta
 void pb_dec_ethertype(struct pb_cur *c, uint16_t type, const struct pb_packet *p,
 		      struct pb_decoded *d, struct pb_decode_stats *st)
 {
-	/* 802.1Q and 802.1ad tags; the first two are kept (outer, inner). */
-	while (type == ET_VLAN || type == ET_QINQ || type == ET_QINQ_OLD) {
-		uint16_t tci;
+	unsigned n_tags = 0;
 
-		if (d->n_vlan == PB_MAX_VLAN) {
+	/* 802.1Q and 802.1ad tags; the first two are kept (outer, inner). */
+	/* VN-Tag and E-Tag (port extenders) are skipped: they name a port,
+	 * not a network.  All tags count towards the same depth limit. */
+	while (type == ET_VLAN || type == ET_QINQ || type == ET_QINQ_OLD ||
+	       type == ET_VNTAG || type == ET_ETAG) {
+		uint16_t tci = 0;
+
+		if (n_tags++ == PB_MAX_VLAN) {
 			pb_dec_anomaly(d, st, PB_AN_VLAN_TOO_DEEP, 1);
 			return;
 		}
-		tci = pb_cur_be16(c);
+		if (type == ET_VNTAG)
+			pb_cur_skip(c, 4);
+		else if (type == ET_ETAG)
+			pb_cur_skip(c, 6);
+		else
+			tci = pb_cur_be16(c);
+		if (type == ET_VNTAG || type == ET_ETAG) {
+			type = pb_cur_be16(c);
+			if (!pb_cur_ok(c)) {
+				pb_dec_anomaly(d, st, PB_AN_VLAN_TRUNCATED, 1);
+				return;
+			}
+			continue;
+		}
 		type = pb_cur_be16(c);
 		if (!pb_cur_ok(c)) {
 			pb_dec_anomaly(d, st, PB_AN_VLAN_TRUNCATED, 1);
@@ -215,13 +237,20 @@ static void dec_sll2(struct pb_cur *c, const struct pb_packet *p,
 
 /* BSD address families for IP: AF_INET is 2 everywhere; AF_INET6 is 24,
  * 28 or 30 depending on the BSD, and 10 on Linux. */
-static void dec_af(struct pb_cur *c, uint32_t af, const struct pb_packet *p,
-		   struct pb_decoded *d, struct pb_decode_stats *st)
+static void dec_af(struct pb_cur *c, uint32_t af, const uint8_t *hdr,
+		   const struct pb_packet *p, struct pb_decoded *d,
+		   struct pb_decode_stats *st)
 {
+	uint16_t et = (uint16_t)(hdr[2] << 8 | hdr[3]);
+
 	if (af == 2)
 		pb_dec_ip(c, 4, p, d, st);
 	else if (af == 24 || af == 28 || af == 30 || af == 10)
 		pb_dec_ip(c, 6, p, d, st);
+	else if (et == ET_IPV4 || et == ET_IPV6)
+		/* Some writers put an Ethernet type in the last two bytes
+		 * of the header instead of an address family. */
+		pb_dec_ethertype(c, et, p, d, st);
 	else
 		st->other_net++;
 }
@@ -240,6 +269,7 @@ static void dec_raw(struct pb_cur *c, const struct pb_packet *p,
 void pb_dec_link(struct pb_cur *c, const struct pb_packet *p,
 		 struct pb_decoded *d, struct pb_decode_stats *st)
 {
+	const uint8_t *hdr;
 	uint32_t af;
 
 	switch (p->linktype) {
@@ -253,6 +283,7 @@ void pb_dec_link(struct pb_cur *c, const struct pb_packet *p,
 		dec_sll2(c, p, d, st);
 		break;
 	case PB_LT_NULL:
+		hdr = c->pos;
 		af = pb_cur_le32(c);
 		if (!pb_cur_ok(c)) {
 			pb_dec_anomaly(d, st, PB_AN_LINK_TRUNCATED, 1);
@@ -262,15 +293,16 @@ void pb_dec_link(struct pb_cur *c, const struct pb_packet *p,
 		 * leaves the family in the high bytes */
 		if ((af & 0xffff) == 0)
 			af = af >> 24 | (af >> 8 & 0xff00);
-		dec_af(c, af, p, d, st);
+		dec_af(c, af, hdr, p, d, st);
 		break;
 	case PB_LT_LOOP:
+		hdr = c->pos;
 		af = pb_cur_be32(c);
 		if (!pb_cur_ok(c)) {
 			pb_dec_anomaly(d, st, PB_AN_LINK_TRUNCATED, 1);
 			break;
 		}
-		dec_af(c, af, p, d, st);
+		dec_af(c, af, hdr, p, d, st);
 		break;
 	case PB_LT_RAW:
 	case PB_LT_RAW_BSD1:

@@ -2,7 +2,8 @@
  * transport.c - TCP with options, UDP, ICMP and ICMPv6 headers.
  *
  * References: RFC 9293 (TCP), RFC 7323 (window scale, timestamps),
- * RFC 2018 (SACK), RFC 768 (UDP), RFC 792 (ICMP), RFC 4443 (ICMPv6).
+ * RFC 2018 (SACK), RFC 768 (UDP), RFC 792 (ICMP), RFC 4443 (ICMPv6),
+ * RFC 9260 (SCTP common header).
  *
  *  TCP:  | sport 16 | dport 16 | seq 32 | ack 32 |
  *        | offset 4 rsvd 3 NS 1 | CWR ECE URG ACK PSH RST SYN FIN |
@@ -18,7 +19,7 @@
 
 #include "util/banned.h"
 
-enum { IPP_ICMP = 1, IPP_TCP = 6, IPP_UDP = 17, IPP_ICMP6 = 58 };
+enum { IPP_ICMP = 1, IPP_TCP = 6, IPP_UDP = 17, IPP_ICMP6 = 58, IPP_SCTP = 132 };
 
 static void set_payload(struct pb_cur *c, uint32_t wire, struct pb_decoded *d)
 {
@@ -151,10 +152,17 @@ static void dec_udp(struct pb_cur *c, uint32_t wire, struct pb_decoded *d,
 	}
 	/* A UDP length that disagrees with IP is noted; IP's is believed
 	 * when UDP's is impossible (below 8 or past the IP payload). */
-	if (ulen != wire && !(ulen == 0 && d->ip_version == 6))
-		pb_dec_anomaly(d, st, PB_AN_UDP_BAD_LENGTH, 0);
-	if (ulen >= 8 && ulen <= wire)
+	/* The first fragment of a datagram carries the whole datagram's UDP
+	 * length, longer than the fragment itself: that is no anomaly, and
+	 * the UDP length is the payload the datagram has. */
+	if (d->is_fragment && ulen > wire) {
 		wire = ulen;
+	} else {
+		if (ulen != wire && !(ulen == 0 && d->ip_version == 6))
+			pb_dec_anomaly(d, st, PB_AN_UDP_BAD_LENGTH, 0);
+		if (ulen >= 8 && ulen <= wire)
+			wire = ulen;
+	}
 	set_payload(c, wire - 8, d);
 }
 
@@ -203,6 +211,19 @@ void pb_dec_transport(struct pb_cur *c, uint32_t wire, const struct pb_packet *p
 		break;
 	case IPP_ICMP6:
 		dec_icmp(c, 1, d, st);
+		break;
+	case IPP_SCTP:
+		/* RFC 9260 common header: | sport 16 | dport 16 | vtag 32 | crc 32 |
+		 * only the ports matter here (flows, Community ID) */
+		d->sport = pb_cur_be16(c);
+		d->dport = pb_cur_be16(c);
+		pb_cur_skip(c, 8);
+		if (!pb_cur_ok(c)) {
+			pb_dec_anomaly(d, st, PB_AN_SCTP_TRUNCATED, 1);
+			break;
+		}
+		d->has_ports = 1;
+		st->other_transport++;
 		break;
 	default:
 		st->other_transport++;

@@ -1,0 +1,36 @@
+#!/bin/bash
+# golden.sh - pb-decode on every sample against the expected NDJSON in
+# tests/golden (TESTLIST), and the NDJSON round trip: decoding pb-decode's
+# own output gives the same records, byte for byte.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+G=$top_srcdir/tests/golden
+while IFS=$'\t' read -r name cap args; do
+	case $name in ''|'#'*) continue ;; esac
+	# shellcheck disable=SC2086 # args is a list of words
+	if ! "$PB_DECODE" $args "$SAMPLES/$cap" > "$t_tmp/$name.out" 2> "$t_tmp/$name.err"; then
+		fail "$name: pb-decode failed: $(head -c 300 "$t_tmp/$name.err")"
+		continue
+	fi
+	if cmp -s "$t_tmp/$name.out" "$G/$name.ndjson"; then
+		ok
+	else
+		fail "$name: output differs from tests/golden/$name.ndjson"
+		diff "$G/$name.ndjson" "$t_tmp/$name.out" | head -10 >&2
+	fi
+done < "$G/TESTLIST"
+
+# Round trip on every sample: pb-decode -r S | pb-decode == pb-decode -r S
+for s in "$SAMPLES"/*.pcap "$SAMPLES"/*.pcapng; do
+	n=$(basename "$s")
+	"$PB_DECODE" -r "$s" > "$t_tmp/rt1" &&
+		"$PB_DECODE" < "$t_tmp/rt1" > "$t_tmp/rt2" &&
+		cmp -s "$t_tmp/rt1" "$t_tmp/rt2"
+	check "round trip $n" test $? -eq 0
+done
+
+# Determinism: two runs give the same bytes.
+"$PB_DECODE" -r "$SAMPLES/http.pcap" > "$t_tmp/d1"
+"$PB_DECODE" -r "$SAMPLES/http.pcap" > "$t_tmp/d2"
+check "deterministic output" cmp -s "$t_tmp/d1" "$t_tmp/d2"
+done_testing
