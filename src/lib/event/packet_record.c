@@ -59,7 +59,7 @@ static void put_ip(struct pb_json *j, const char *key, const uint8_t *a, int len
 	char s[48];
 	size_t n = pb_format_ip(s, a, len);
 
-	pb_json_key(j, key);
+	pb_json_keyn(j, key, strlen(key));
 	pb_json_str(j, s, n);
 }
 
@@ -78,7 +78,7 @@ static void endpoint(struct pb_json *j, const char *name, const uint8_t *mac,
 {
 	if (!mac && !ip)
 		return;
-	pb_json_key(j, name);
+	pb_json_keyn(j, name, strlen(name));
 	pb_json_obj(j);
 	if (mac)
 		put_mac(j, mac);
@@ -118,14 +118,20 @@ static void network(struct pb_json *j, const struct pb_decoded *d,
 	if (d->ip_version && d->has_proto) {
 		const char *t = pb_ip_proto_name(d->proto);
 		char num[4];
-		int n = snprintf(num, sizeof(num), "%u", d->proto);
+		size_t n = 0;
 
 		if (t) {
 			pb_json_key(j, "transport");
 			pb_json_cstr(j, t);
 		}
+		/* ECS keeps the protocol number as a string */
+		if (d->proto >= 100)
+			num[n++] = (char)('0' + d->proto / 100);
+		if (d->proto >= 10)
+			num[n++] = (char)('0' + d->proto / 10 % 10);
+		num[n++] = (char)('0' + d->proto % 10);
 		pb_json_key(j, "iana_number");
-		pb_json_str(j, num, (size_t)n);
+		pb_json_str(j, num, n);
 		{
 			struct pb_flow_tuple ft = {
 				d->src_ip, d->dst_ip, d->addr_len, d->proto, 0, 0, 0

@@ -36,15 +36,6 @@ void pb_json_arr_end(struct pb_json *j)
 	j->comma = 1;
 }
 
-void pb_json_key(struct pb_json *j, const char *name)
-{
-	sep(j);
-	pb_buf_addc(j->b, '"');
-	pb_buf_adds(j->b, name);
-	pb_buf_add(j->b, "\":", 2);
-	j->comma = 0;
-}
-
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 static size_t utf8_len(const uint8_t *s, size_t n)
 {
@@ -128,15 +119,37 @@ void pb_json_cstr(struct pb_json *j, const char *s)
 
 void pb_json_u64(struct pb_json *j, uint64_t v)
 {
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char tmp[24];
-	size_t i = sizeof(tmp);
+	size_t i = sizeof(tmp), n;
+	struct pb_buf *b = j->b;
+	char *p;
 
-	sep(j);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	pb_buf_add(j->b, tmp + i, sizeof(tmp) - i);
+	/* two digits per division */
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		tmp[--i] = pairs[r * 2 + 1];
+		tmp[--i] = pairs[r * 2];
+	}
+	if (v >= 10) {
+		tmp[--i] = pairs[v * 2 + 1];
+		tmp[--i] = pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
+	n = sizeof(tmp) - i;
+	if (b->cap - b->len < n + 2 && pb_buf_grow(b, n + 2) < 0)
+		return;
+	p = b->data + b->len;
+	if (j->comma)
+		*p++ = ',';
+	memcpy(p, tmp + i, n);
+	b->len = (size_t)(p + n - b->data);
 	j->comma = 1;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/buf.h"
 
@@ -30,8 +31,27 @@ void pb_json_obj(struct pb_json *j);       /* { */
 void pb_json_obj_end(struct pb_json *j);   /* } */
 void pb_json_arr(struct pb_json *j);       /* [ */
 void pb_json_arr_end(struct pb_json *j);   /* ] */
-/* "name": (name is a trusted ASCII literal, written as is). */
-void pb_json_key(struct pb_json *j, const char *name);
+/* "name": with a name that needs no escaping (a literal or a field name
+ * from a table), n bytes long.  pb_json_key() takes a string literal. */
+static inline void pb_json_keyn(struct pb_json *j, const char *name, size_t n)
+{
+	struct pb_buf *b = j->b;
+	char *p;
+
+	if (b->cap - b->len < n + 5 && pb_buf_grow(b, n + 5) < 0)
+		return;
+	p = b->data + b->len;
+	if (j->comma)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, name, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	b->len = (size_t)(p - b->data);
+	j->comma = 0;
+}
+#define pb_json_key(j, lit) pb_json_keyn((j), "" lit "", sizeof(lit) - 1)
 void pb_json_str(struct pb_json *j, const void *s, size_t n);
 void pb_json_cstr(struct pb_json *j, const char *s);
 void pb_json_u64(struct pb_json *j, uint64_t v);
