@@ -64,7 +64,6 @@ static struct pb_capture *capture_new(const char *name,
 	}
 	c->opts = *opts;
 	c->s.fd = -1;
-	pb_buf_init(&c->linebuf, PB_NDJSON_MAX_LINE);
 	return c;
 }
 
@@ -433,7 +432,6 @@ void pb_capture_free(struct pb_capture *c)
 		if (c->fc[i].ok)
 			pcap_freecode(&c->fc[i].prog);
 	pb_stream_close(&c->s);
-	pb_buf_release(&c->linebuf);
 	free(c->ifaces);
 	free(c->frame);
 	free(c->name);

@@ -54,7 +54,6 @@ struct pb_capture {
 	/* ndjson */
 	uint64_t line;
 	uint8_t *frame;             /* decoded packet.data */
-	struct pb_buf linebuf;
 
 	/* live */
 	pcap_t *live;

@@ -63,7 +63,7 @@ static const char common_help[] =
 	"  -c, --config FILE      read settings from a packetbeat.yml-style FILE\n"
 	"  -E, --set KEY=VALUE    override a setting (repeatable)\n"
 	"      --check-config     check the configuration and exit\n"
-	"  -o, --output FILE      write to FILE instead of standard output\n"
+	"  -o, -w, --output FILE  write to FILE instead of standard output\n"
 	"  -q, --quiet            no warnings, no progress\n"
 	"  -v, --verbose          more diagnostics (twice: debug)\n"
 	"      --stats            print a summary on standard error at the end\n"
