@@ -64,9 +64,6 @@ KNOWN = [
     ("ipv4-options.pcap", {6, 7}, {"dst", "cid"},
      "tshark shows the last hop of a source-route option as ip.dst; "
      "pb-decode shows the header's destination"),
-    ("ipsec.pcapng", None, {"cid"},
-     "AH followed by ESP: tshark hashes protocol 51, pb-decode the protocol "
-     "after AH (50), as it does for every AH"),
     ("ipv6_mobility_1.pcap", None, {"cid"},
      "mobility header: pb-decode hashes protocol 135 without ports; "
      "tshark's value matches no Community ID v1 input for this packet"),
@@ -159,6 +156,10 @@ def expected(t):
         e["icmp"] = num(t["icmpv6.type"])
     if t["communityid"]:
         e["cid"] = first(t["communityid"])
+    if "ah" in protos and "esp" in protos:
+        # AH then ESP: tshark hashes protocol 51, pb-decode the protocol
+        # after AH (50), as it does after every AH
+        e["cid"] = None
     return e
 
 

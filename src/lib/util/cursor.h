@@ -108,10 +108,15 @@ static inline uint32_t pb_cur_be32(struct pb_cur *c)
 		   (uint32_t)p[2] << 8 | p[3] : 0;
 }
 
+/* 64-bit reads take all 8 bytes or none, so a short read returns 0 and
+ * consumes nothing, like the narrower readers. */
 static inline uint64_t pb_cur_be64(struct pb_cur *c)
 {
-	uint64_t hi = pb_cur_be32(c);
-	return hi << 32 | pb_cur_be32(c);
+	const uint8_t *p = pb_cur_bytes(c, 8);
+	return p ? (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+		   (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+		   (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+		   (uint64_t)p[6] << 8 | p[7] : 0;
 }
 
 static inline uint16_t pb_cur_le16(struct pb_cur *c)
@@ -129,8 +134,11 @@ static inline uint32_t pb_cur_le32(struct pb_cur *c)
 
 static inline uint64_t pb_cur_le64(struct pb_cur *c)
 {
-	uint64_t lo = pb_cur_le32(c);
-	return lo | (uint64_t)pb_cur_le32(c) << 32;
+	const uint8_t *p = pb_cur_bytes(c, 8);
+	return p ? (uint64_t)p[7] << 56 | (uint64_t)p[6] << 48 |
+		   (uint64_t)p[5] << 40 | (uint64_t)p[4] << 32 |
+		   (uint64_t)p[3] << 24 | (uint64_t)p[2] << 16 |
+		   (uint64_t)p[1] << 8 | p[0] : 0;
 }
 
 /* Read 16/32 bits in the byte order a file declared (swap != 0: BE). */
