@@ -62,6 +62,10 @@ start=$(date +%s%N)
 "$PB_DECODE" --realtime -r "$SAMPLES/icmp.pcap" > /dev/null
 el=$(( ($(date +%s%N) - start) / 1000000 ))
 check "--realtime lasts the capture's ${span_ms} ms (took ${el} ms)" test "$el" -ge $((span_ms * 9 / 10))
+start=$(date +%s%N)
+"$PB_DECODE" --realtime --duration 60 -r "$SAMPLES/icmp.pcap" > /dev/null
+el=$(( ($(date +%s%N) - start) / 1000000 ))
+check "--realtime with --duration still paces (took ${el} ms)" test "$el" -ge $((span_ms * 9 / 10))
 check "top speed is faster than the capture" bash -c "s=\$(date +%s%N); '$PB_DECODE' -r '$SAMPLES/icmp.pcap' >/dev/null; test \$(( (\$(date +%s%N) - s) / 1000000 )) -lt $span_ms"
 
 # -q silences warnings but not errors

@@ -113,4 +113,6 @@ check "-E without = exits 2" test $? -eq 2
 printf 'packetbeat.interfaces.bpf_filter: "port port"\n' > "$t_tmp/bpf.yml"
 "$PB_DECODE" -c "$t_tmp/bpf.yml" -r "$S" > /dev/null 2> "$t_tmp/err"
 check "bad configured filter exits 2" test $? -eq 2
+"$PB_DECODE" -c "$t_tmp/bpf.yml" --check-config > /dev/null 2>&1
+check "--check-config rejects a bad configured filter" test $? -eq 2
 done_testing

@@ -22,6 +22,11 @@ else
 	echo "pipes: jq not installed; jq cases skipped"
 fi
 
+# An empty pipe is an empty stream (a jq filter may select nothing)
+: | "$PB_DECODE" > "$t_tmp/empty"
+check "empty pipe exits 0" test $? -eq 0
+check "empty pipe writes nothing" test ! -s "$t_tmp/empty"
+
 # A pcapng with two interfaces read through a pipe keeps interface numbers
 "$PB_DECODE" < "$SAMPLES/multi-if.pcapng" | grep -c '"interface":1' > "$t_tmp/n1"
 check "pcapng interface 1 seen through a pipe" test "$(cat "$t_tmp/n1")" -gt 0

@@ -99,6 +99,13 @@ int pb_capture_open_file(struct pb_capture **out, const char *path,
 		return PB_EIO;
 	}
 	if (n == 0) {
+		/* An empty pipe is an empty NDJSON stream (a jq filter upstream
+		 * may select nothing); an empty file is a broken capture. */
+		if (!c->s.raw_size && !strcmp(path, "-")) {
+			c->kind = PB_INPUT_NDJSON;
+			*out = c;
+			return 0;
+		}
 		pb_error("%s: empty input: not a pcap, pcapng or NDJSON capture", c->name);
 		pb_capture_free(c);
 		return PB_EFORMAT;
@@ -284,12 +291,12 @@ static int live_next(struct pb_capture *c, struct pb_packet *p)
 
 		if (interrupted)
 			return PB_EOF;
-		if (c->opts.duration > 0 && c->have_first &&
-		    wall_ns() - c->first_wall_ns >= (int64_t)(c->opts.duration * 1e9))
+		if (c->opts.duration > 0 && c->dur_started &&
+		    wall_ns() - c->dur_wall_ns >= (int64_t)(c->opts.duration * 1e9))
 			return PB_EOF;
-		if (!c->have_first) {
-			c->have_first = 1;
-			c->first_wall_ns = wall_ns();
+		if (!c->dur_started) {
+			c->dur_started = 1;
+			c->dur_wall_ns = wall_ns();
 		}
 		rc = pcap_next_ex(c->live, &h, &d);
 		if (rc == 0) {
@@ -328,13 +335,13 @@ static void pace(struct pb_capture *c, const struct pb_packet *p)
 	int64_t ts = pb_time_ns(&p->ts), due;
 	struct timespec req;
 
-	if (!c->have_first) {
-		c->have_first = 1;
-		c->first_ts_ns = ts;
-		c->first_wall_ns = wall_ns();
+	if (!c->pace_started) {
+		c->pace_started = 1;
+		c->pace_ts_ns = ts;
+		c->pace_wall_ns = wall_ns();
 		return;
 	}
-	due = c->first_wall_ns + (ts - c->first_ts_ns);
+	due = c->pace_wall_ns + (ts - c->pace_ts_ns);
 	for (;;) {
 		int64_t now = wall_ns();
 
@@ -376,10 +383,10 @@ int pb_capture_next(struct pb_capture *c, struct pb_packet *p)
 			if (c->opts.duration > 0) {
 				int64_t ts = pb_time_ns(&p->ts);
 
-				if (!c->have_first) {
-					c->have_first = 1;
-					c->first_ts_ns = ts;
-				} else if (ts - c->first_ts_ns >
+				if (!c->dur_started) {
+					c->dur_started = 1;
+					c->dur_ts_ns = ts;
+				} else if (ts - c->dur_ts_ns >
 					   (int64_t)(c->opts.duration * 1e9)) {
 					c->done = 1;
 					return PB_EOF;

@@ -63,8 +63,10 @@ struct pb_capture {
 	int n_fc;
 
 	/* realtime pacing and --duration */
-	int have_first;
-	int64_t first_ts_ns, first_wall_ns;
+	int pace_started;           /* --realtime: first packet seen */
+	int64_t pace_ts_ns, pace_wall_ns;
+	int dur_started;            /* --duration: first packet seen */
+	int64_t dur_ts_ns, dur_wall_ns;
 	uint64_t index;             /* records seen so far */
 };
 

@@ -147,8 +147,9 @@ int pb_cap_ndjson_next(struct pb_capture *c, struct pb_packet *p)
 			c->st.records++;
 			c->st.bad++;
 			c->st.oversized++;
-			pb_cap_report(c, "line %llu: longer than %u bytes; skipped",
-				      (unsigned long long)c->line, PB_NDJSON_MAX_LINE);
+			pb_cap_report(c, "line %llu: longer than %u bytes; %s",
+				      (unsigned long long)c->line, PB_NDJSON_MAX_LINE,
+				      c->opts.strict ? "stopping (--strict)" : "skipped");
 			for (;;) {
 				pb_stream_consume(&c->s, avail);
 				avail = pb_stream_fill(&c->s, 1);
@@ -183,7 +184,8 @@ int pb_cap_ndjson_next(struct pb_capture *c, struct pb_packet *p)
 		}
 		pb_stream_consume(&c->s, len + (nl != NULL));
 		c->st.bad++;
-		pb_cap_report(c, "line %llu: %s; skipped", (unsigned long long)c->line, why);
+		pb_cap_report(c, "line %llu: %s; %s", (unsigned long long)c->line, why,
+			      c->opts.strict ? "stopping (--strict)" : "skipped");
 		if (c->opts.strict)
 			return PB_EINVAL;
 	}

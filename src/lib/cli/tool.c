@@ -188,8 +188,10 @@ static int apply_interface_conf(struct pb_tool *t)
 		t->copts.realtime = !b;
 	else if (rc < 0)
 		return rc;
+	/* Live captures are promiscuous unless this says false or
+	 * --no-promisc is given. */
 	if ((rc = pb_conf_bool(c, KEY("auto_promisc_mode"), &b)) == 0)
-		t->copts.promisc = b || t->copts.promisc;
+		t->copts.promisc = b;
 	else if (rc < 0)
 		return rc;
 #undef KEY
@@ -350,7 +352,7 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		t->copts.promisc = 0;
 	if (!t->copts.snaplen)
 		t->copts.snaplen = 262144;
-	if (t->copts.bpf && !t->check_config) {
+	if (t->copts.bpf) {
 		char err[512];
 
 		if (pb_capture_check_filter(t->copts.bpf, err, sizeof(err)) < 0) {
@@ -392,6 +394,9 @@ int pb_tool_open_input(struct pb_tool *t)
 {
 	int rc;
 
+	/* Live and paced output is for someone watching: write each record
+	 * as it comes instead of in blocks. */
+	t->flush_each = t->device || t->copts.realtime;
 	if (t->device)
 		rc = pb_capture_open_live(&t->cap, t->device, &t->copts);
 	else
@@ -460,6 +465,9 @@ void pb_tool_tick(struct pb_tool *t)
 		fprintf(stderr, "\r\033[K%s: %s of %s (%.0f%%), %.0f packets/s, ETA %d:%02d",
 			t->desc->name, done, total, frac * 100, rate,
 			(int)eta / 60, (int)eta % 60);
+	} else if (pb_capture_kind(t->cap) == PB_INPUT_LIVE) {
+		fprintf(stderr, "\r\033[K%s: %llu packets, %.0f packets/s",
+			t->desc->name, (unsigned long long)s->records, rate);
 	} else {
 		fprintf(stderr, "\r\033[K%s: %s, %llu packets, %.0f packets/s",
 			t->desc->name, done, (unsigned long long)s->records, rate);

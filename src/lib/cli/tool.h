@@ -62,6 +62,7 @@ struct pb_tool {
 	int out_fd;
 	struct pb_buf out;
 	uint64_t written;          /* records written */
+	int flush_each;            /* write every record at once (live, paced) */
 	int out_error;
 
 	/* progress */
@@ -82,7 +83,7 @@ void pb_tool_flush(struct pb_tool *t, int force);
 static inline void pb_tool_record_done(struct pb_tool *t)
 {
 	t->written++;
-	if (t->out.len >= (256u << 10))
+	if (t->out.len >= (256u << 10) || t->flush_each)
 		pb_tool_flush(t, 0);
 }
 

@@ -403,9 +403,9 @@ static int load_yaml(struct pb_conf *c, const char *file, const unsigned char *t
 		}
 		if (e.type == YAML_DOCUMENT_START_EVENT) {
 			if (started) {
-				yaml_event_delete(&e);
 				rc = conf_err(c, "%s:%zu: only one YAML document is read",
 					      file, e.start_mark.line + 1);
+				yaml_event_delete(&e);
 				break;
 			}
 			started = 1;
@@ -638,9 +638,12 @@ int pb_conf_set(struct pb_conf *c, const char *assignment)
 			struct pb_conf_node *k;
 
 			if (n->kind != PB_CONF_MAP) {
+				int rc2 = conf_err(c, "-E '%s': cannot set '%s' there: its parent is "
+						   "a list or a value, not a map", assignment, seg);
+
 				node_free(val);
 				free(key);
-				return conf_err(c, "-E '%s': '%s' is not a map", assignment, seg);
+				return rc2;
 			}
 			if (!dot) {
 				val->key = strdup(seg);

@@ -28,7 +28,6 @@ static const struct {
 	[PB_AN_IP6_LENGTH_EXCEEDS_FRAME] = { "IP6_LENGTH_EXCEEDS_FRAME", "IPv6 payload length exceeds the frame", 1 },
 	[PB_AN_IP6_EXT_TRUNCATED] = { "IP6_EXT_TRUNCATED", "truncated IPv6 extension header", 0 },
 	[PB_AN_IP6_TOO_MANY_EXT] = { "IP6_TOO_MANY_EXT", "more than 16 IPv6 extension headers", 1 },
-	[PB_AN_IP_TOO_DEEP] = { "IP_TOO_DEEP", "IP nested too deeply", 0 },
 	[PB_AN_TCP_TRUNCATED] = { "TCP_TRUNCATED", "truncated TCP header", 0 },
 	[PB_AN_TCP_BAD_OFFSET] = { "TCP_BAD_OFFSET", "TCP data offset outside the segment", 0 },
 	[PB_AN_TCP_OPTIONS_MALFORMED] = { "TCP_OPTIONS_MALFORMED", "malformed TCP options", 1 },

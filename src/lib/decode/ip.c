@@ -15,7 +15,8 @@
  * length past the end of a whole frame is noted (IP4_LENGTH_EXCEEDS_FRAME)
  * and the frame's end is taken as the datagram's; when the capture's
  * snaplen cut the frame, the declared length stands for what was on the
- * wire.  ip.length always shows the declared value.
+ * wire.  ip.length shows the declared value, except that a declared 0
+ * (written by segmentation offload) shows the length the frame gives.
  * Ethernet padding past the declared length is not payload.
  */
 #include "decode/decode_int.h"
@@ -63,6 +64,7 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 	d->is_fragment = d->frag_more || d->frag_offset;
 	if (d->is_fragment)
 		st->fragments++;
+	d->ip_hlen = (uint8_t)hlen;
 	if (hlen < 20) {
 		pb_dec_anomaly(d, st, PB_AN_IP4_BAD_HEADER_LENGTH, 1);
 		return;
@@ -71,7 +73,6 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 		pb_dec_anomaly(d, st, PB_AN_IP4_TRUNCATED, 1);
 		return;
 	}
-	d->ip_hlen = (uint8_t)hlen;
 	if (total == 0) {
 		/* Written by a NIC doing segmentation offload: the frame
 		 * is the only length there is. */

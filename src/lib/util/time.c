@@ -45,13 +45,23 @@ static char *put(char *p, unsigned v, int digits)
 	return p + digits;
 }
 
+/* RFC 3339 has four-digit years: 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z */
+#define TIME_FIRST (-62167219200LL)
+#define TIME_LAST 253402300799LL
+
 size_t pb_time_format(char *out, const struct pb_time *t)
 {
 	/* The date part changes once a day: keep the last one. */
 	static __thread int64_t last_day = INT64_MIN;
 	static __thread char last_date[16];
-	int64_t day = t->sec >= 0 ? t->sec / 86400 : (t->sec - 86399) / 86400;
-	int64_t sod = t->sec - day * 86400;
+	/* A time outside the four-digit years is shown as the nearest one
+	 * that has them, so the result still sorts in time order. */
+	int64_t sec = t->sec < TIME_FIRST ? TIME_FIRST :
+		      t->sec > TIME_LAST ? TIME_LAST : t->sec;
+	uint32_t nsec = t->sec < TIME_FIRST ? 0 :
+			t->sec > TIME_LAST ? 999999999u : t->nsec;
+	int64_t day = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+	int64_t sod = sec - day * 86400;
 	char *p = out;
 
 	if (day != last_day) {
@@ -60,8 +70,6 @@ size_t pb_time_format(char *out, const struct pb_time *t)
 		char *q = last_date;
 
 		civil_from_days(day, &y, &m, &d);
-		if (y < 0 || y > 9999)
-			y = y < 0 ? 0 : 9999;
 		q = put(q, (unsigned)y, 4);
 		*q++ = '-';
 		q = put(q, m, 2);
@@ -79,9 +87,9 @@ size_t pb_time_format(char *out, const struct pb_time *t)
 	p = put(p, (unsigned)(sod % 60), 2);
 	if (t->prec >= 9) {
 		*p++ = '.';
-		p = put(p, t->nsec, 9);
+		p = put(p, nsec, 9);
 	} else if (t->prec > 0) {
-		unsigned v = t->nsec;
+		unsigned v = nsec;
 		int k;
 
 		for (k = 9; k > t->prec; k--)
@@ -137,8 +145,8 @@ int pb_time_parse(const char *s, size_t n, struct pb_time *t)
 	t->sec = 0;
 	t->nsec = 0;
 	t->prec = 6;
-	/* epoch seconds with optional fraction */
-	if (n > 0 && n < 4 + 16 && (n < 5 || s[4] != '-')) {
+	/* epoch seconds with optional fraction (RFC 3339 has '-' at 4) */
+	if (n > 0 && (n < 5 || s[4] != '-')) {
 		int64_t v = 0;
 		int neg = 0;
 
@@ -147,7 +155,11 @@ int pb_time_parse(const char *s, size_t n, struct pb_time *t)
 		if (i >= n)
 			return PB_EINVAL;
 		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			v = v * 10 + (s[i] - '0');
+			int dig = s[i] - '0';
+
+			if (v > (INT64_MAX - dig) / 10)
+				return PB_EINVAL; /* would overflow */
+			v = v * 10 + dig;
 			i++;
 		}
 		if (i < n && s[i] == '.') {
