@@ -204,7 +204,11 @@ int pb_capture_open_live(struct pb_capture **out, const char *device,
 	if (pcap_setnonblock(h, 1, errbuf) < 0)
 		pb_warn("%s: cannot make the capture non-blocking: %s", device, errbuf);
 	c->live = h;
+	/* libpcap speaks DLT_* values; records carry LINKTYPE_* ones, which
+	 * differ for raw IP (DLT_RAW is 12 or 14, LINKTYPE_RAW 101). */
 	c->linktype = (uint32_t)pcap_datalink(h);
+	if (c->linktype == DLT_RAW)
+		c->linktype = 101;
 	c->nsec = pcap_get_tstamp_precision(h) == PCAP_TSTAMP_PRECISION_NANO;
 	live_handle = h;
 	*out = c;
@@ -229,6 +233,19 @@ int pb_capture_check_filter(const char *expr, char *err, size_t errlen)
 	return rc;
 }
 
+/* Files carry LINKTYPE_* values and pcap_open_dead() wants DLT_* ones.
+ * They are the same number except for a few old types; the one that
+ * matters here is raw IP: LINKTYPE_RAW (101), and the BSD DLT_RAW values
+ * 12 and 14 that some files carry, are this platform's DLT_RAW. */
+static int dlt_of(uint32_t lt)
+{
+	switch (lt) {
+	case 101: case 12: case 14:
+		return DLT_RAW;
+	}
+	return (int)lt;
+}
+
 /* The filter program for a link type, compiled on first use. */
 static struct pb_filter_cache *filter_for(struct pb_capture *c, uint32_t lt)
 {
@@ -248,7 +265,7 @@ static struct pb_filter_cache *filter_for(struct pb_capture *c, uint32_t lt)
 	f = &c->fc[c->n_fc++];
 	memset(f, 0, sizeof(*f));
 	f->linktype = lt;
-	d = pcap_open_dead((int)lt, (int)PB_MAX_FRAME);
+	d = pcap_open_dead(dlt_of(lt), (int)PB_MAX_FRAME);
 	if (d && pcap_compile(d, &f->prog, c->opts.bpf, 1, PCAP_NETMASK_UNKNOWN) == 0) {
 		f->ok = 1;
 	} else {

@@ -7,7 +7,8 @@
  * with the input are reported on standard error (file, packet or line) and
  * counted in struct pb_capture_stats; a problem after which reading cannot
  * go on (a pcap record longer than any frame, a truncated last record)
- * ends the capture, and pb_capture_next() then returns PB_EOF.
+ * ends the capture: pb_capture_next() returns its PB_E* code once, and
+ * PB_EOF after that.
  */
 #ifndef PB_CAPTURE_H
 #define PB_CAPTURE_H

@@ -180,7 +180,10 @@ static void ng_time(const struct pb_ng_iface *ifc, uint64_t t, struct pb_time *o
 		}
 		out->prec = e <= 6 ? 6 : 9;
 	}
-	out->sec += ifc->tsoffset;
+	/* if_tsoffset is any 64-bit value a file cares to hold: saturate
+	 * rather than overflow */
+	if (__builtin_add_overflow(out->sec, ifc->tsoffset, &out->sec))
+		out->sec = ifc->tsoffset < 0 ? INT64_MIN : INT64_MAX;
 }
 
 /* Read a whole block into place; 0, PB_EOF, or an error. */
@@ -274,8 +277,8 @@ static int ng_interface(struct pb_capture *c, struct pb_cur *b)
 		struct pb_cur v = pb_cur_sub(b, olen);
 
 		pb_cur_skip(b, (4 - olen % 4) % 4);
-		if (code == NG_OPT_END)
-			break;
+		if (code == NG_OPT_END || pb_cur_left(&v) < olen)
+			break; /* the end, or an option running past the block */
 		if (code == NG_IF_TSRESOL && olen >= 1)
 			ifc.tsresol = pb_cur_u8(&v);
 		else if (code == NG_IF_TSOFFSET && olen >= 8)

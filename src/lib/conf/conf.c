@@ -210,7 +210,8 @@ static int map_put_dotted(struct pb_conf *c, struct pb_conf_node *map,
 
 struct anchor {
 	char *name;
-	struct pb_conf_node *node;
+	struct pb_conf_node *node;  /* a copy of the anchored value, owned */
+	int size;                   /* nodes in it */
 };
 
 struct loader {
@@ -233,14 +234,39 @@ static int next_event(struct loader *l, yaml_event_t *ev)
 	return 0;
 }
 
-static void remember_anchor(struct loader *l, const yaml_char_t *name,
-			    struct pb_conf_node *n)
+static int node_count(const struct pb_conf_node *n)
 {
+	int k = 1;
+
+	for (n = n->child; n; n = n->next)
+		k += node_count(n);
+	return k;
+}
+
+/* Keep a copy of an anchored value once it is complete: the node itself
+ * may yet be merged into a map of the same name or replaced by a later
+ * duplicate key, and freed, before an alias names it.  Copies count
+ * towards CONF_MAX_NODES like everything else. */
+static int remember_anchor(struct loader *l, const yaml_char_t *name,
+			   const struct pb_conf_node *n, int line)
+{
+	struct anchor *a;
+
 	if (!name || l->n_anchors == CONF_MAX_ANCHORS)
-		return;
-	l->anchors[l->n_anchors].name = strdup((const char *)name);
-	l->anchors[l->n_anchors].node = n;
+		return 0;
+	a = &l->anchors[l->n_anchors];
+	a->size = node_count(n);
+	if ((l->nodes += a->size) > CONF_MAX_NODES)
+		return conf_err(l->c, "%s:%d: too many values", l->file, line);
+	a->name = strdup((const char *)name);
+	a->node = node_copy(n);
+	if (!a->name || !a->node) {
+		free(a->name);
+		node_free(a->node);
+		return PB_ENOMEM;
+	}
 	l->n_anchors++;
+	return 0;
 }
 
 static int load_node(struct loader *l, yaml_event_t *ev, int depth,
@@ -266,7 +292,10 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth,
 		/* a plain ~ or null is an empty value */
 		if (!n->quoted && (!strcmp(n->value, "~") || !strcmp(n->value, "null")))
 			n->value[0] = '\0';
-		remember_anchor(l, ev->data.scalar.anchor, n);
+		if ((rc = remember_anchor(l, ev->data.scalar.anchor, n, line)) < 0) {
+			node_free(n);
+			return rc;
+		}
 		*out = n;
 		return 0;
 	case YAML_ALIAS_EVENT: {
@@ -274,6 +303,10 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth,
 
 		for (i = l->n_anchors - 1; i >= 0; i--)
 			if (!strcmp(l->anchors[i].name, (const char *)ev->data.alias.anchor)) {
+				/* an alias costs what it copies (no "billion laughs") */
+				if ((l->nodes += l->anchors[i].size - 1) > CONF_MAX_NODES)
+					return conf_err(l->c, "%s:%d: too many values",
+							l->file, line);
 				*out = node_copy(l->anchors[i].node);
 				return *out ? 0 : PB_ENOMEM;
 			}
@@ -284,7 +317,6 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth,
 		n = node_new(PB_CONF_SEQ, l->file, line);
 		if (!n)
 			return PB_ENOMEM;
-		remember_anchor(l, ev->data.sequence_start.anchor, n);
 		for (;;) {
 			struct pb_conf_node *k;
 
@@ -304,13 +336,16 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth,
 			}
 			node_append(n, k);
 		}
+		if ((rc = remember_anchor(l, ev->data.sequence_start.anchor, n, line)) < 0) {
+			node_free(n);
+			return rc;
+		}
 		*out = n;
 		return 0;
 	case YAML_MAPPING_START_EVENT:
 		n = node_new(PB_CONF_MAP, l->file, line);
 		if (!n)
 			return PB_ENOMEM;
-		remember_anchor(l, ev->data.mapping_start.anchor, n);
 		for (;;) {
 			struct pb_conf_node *v;
 			char *key;
@@ -368,9 +403,14 @@ static int load_node(struct loader *l, yaml_event_t *ev, int depth,
 			rc = map_put_dotted(l->c, n, key, v);
 			free(key);
 			if (rc < 0) {
+				node_free(v); /* not put in the map */
 				node_free(n);
 				return rc;
 			}
+		}
+		if ((rc = remember_anchor(l, ev->data.mapping_start.anchor, n, line)) < 0) {
+			node_free(n);
+			return rc;
 		}
 		*out = n;
 		return 0;
@@ -419,8 +459,10 @@ static int load_yaml(struct pb_conf *c, const char *file, const unsigned char *t
 		}
 		yaml_event_delete(&e);
 	}
-	for (i = 0; i < l.n_anchors; i++)
+	for (i = 0; i < l.n_anchors; i++) {
 		free(l.anchors[i].name);
+		node_free(l.anchors[i].node);
+	}
 	yaml_parser_delete(&l.p);
 	if (rc < 0) {
 		node_free(*out);
@@ -826,11 +868,13 @@ int pb_parse_duration(const char *s, int64_t *out)
 	if (!*p)
 		return -1;
 	/* a bare number is seconds */
+	/* (the comparisons are written to be false for NaN, and the result
+	 * must stay below 2^63 ns to convert to int64_t) */
 	{
 		double v = strtod(p, &end);
 
 		if (end != p && !*end) {
-			if (v < 0 || v > 1e10)
+			if (!(v >= 0 && v * 1e9 < 9223372036854775808.0))
 				return -1;
 			*out = (int64_t)(v * 1e9);
 			return 0;
@@ -839,7 +883,7 @@ int pb_parse_duration(const char *s, int64_t *out)
 	while (*p) {
 		double v = strtod(p, &end), mult;
 
-		if (end == p || v < 0)
+		if (end == p || !(v >= 0))
 			return -1;
 		p = end;
 		if (!strncmp(p, "ns", 2)) mult = 1, p += 2;
@@ -850,7 +894,7 @@ int pb_parse_duration(const char *s, int64_t *out)
 		else if (*p == 'h') mult = 3600e9, p++;
 		else return -1;
 		total += v * mult;
-		if (total > 1e19)
+		if (!(total < 9223372036854775808.0))
 			return -1;
 	}
 	*out = (int64_t)total;
@@ -869,7 +913,7 @@ int pb_parse_size(const char *s, uint64_t *out)
 	double v = strtod(s, &end);
 	size_t i;
 
-	if (end == s || v < 0)
+	if (end == s || !(v >= 0)) /* false for NaN too */
 		return -1;
 	while (*end == ' ')
 		end++;
