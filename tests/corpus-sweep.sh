@@ -4,7 +4,7 @@
 # no crash, no hang, exit 0 or 1 only.  Skipped when the corpus is absent.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-SAN=${PB_DECODE_SAN:-$top_builddir/tests/san/pb-decode-san}
+SAN=${PB_DECODE_SAN:-$top_builddir/tests/san/decode-san}
 if [ ! -d "$CORPUS/public" ]; then
 	echo "corpus-sweep: no corpus at $CORPUS; skipped"
 	exit 77
