@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	memset(&st, 0, sizeof(st));
-	while (pb_capture_next(t.cap, &p) == 0) {
+	while (pb_input_next(t.in, &p) == 0) {
 		pb_decode(&p, &d, &st);
 		pb_packet_record(&t.out, &p, &d, &ropts);
 		pb_tool_record_done(&t);

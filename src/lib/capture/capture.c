@@ -346,31 +346,6 @@ static int live_next(struct pb_capture *c, struct pb_packet *p)
 	}
 }
 
-/* Sleep so packets come out at the pace they were captured. */
-static void pace(struct pb_capture *c, const struct pb_packet *p)
-{
-	int64_t ts = pb_time_ns(&p->ts), due;
-	struct timespec req;
-
-	if (!c->pace_started) {
-		c->pace_started = 1;
-		c->pace_ts_ns = ts;
-		c->pace_wall_ns = wall_ns();
-		return;
-	}
-	due = c->pace_wall_ns + (ts - c->pace_ts_ns);
-	for (;;) {
-		int64_t now = wall_ns();
-
-		if (due <= now || interrupted)
-			return;
-		req.tv_sec = (due - now) / 1000000000LL;
-		req.tv_nsec = (due - now) % 1000000000LL;
-		if (nanosleep(&req, NULL) == 0)
-			return;
-	}
-}
-
 int pb_capture_next(struct pb_capture *c, struct pb_packet *p)
 {
 	for (;;) {
@@ -378,45 +353,27 @@ int pb_capture_next(struct pb_capture *c, struct pb_packet *p)
 
 		if (c->done || interrupted)
 			return PB_EOF;
-		if (c->opts.count && c->st.packets >= c->opts.count) {
-			c->done = 1;
-			return PB_EOF;
-		}
 		switch (c->kind) {
 		case PB_INPUT_PCAP: rc = pb_cap_pcap_next(c, p); break;
 		case PB_INPUT_PCAPNG: rc = pb_cap_pcapng_next(c, p); break;
 		case PB_INPUT_NDJSON: rc = pb_cap_ndjson_next(c, p); break;
 		default: rc = live_next(c, p); break;
 		}
+		if (c->kind != PB_INPUT_LIVE)
+			c->st.bytes = pb_stream_raw_offset(&c->s);
 		if (rc < 0) {
 			c->done = 1;
-			if (c->kind != PB_INPUT_LIVE)
-				c->st.bytes = pb_stream_raw_offset(&c->s);
 			return rc;
 		}
-		if (c->kind != PB_INPUT_LIVE) {
-			c->st.bytes = pb_stream_raw_offset(&c->s);
-			/* --duration on a file counts capture time */
-			if (c->opts.duration > 0) {
-				int64_t ts = pb_time_ns(&p->ts);
-
-				if (!c->dur_started) {
-					c->dur_started = 1;
-					c->dur_ts_ns = ts;
-				} else if (ts - c->dur_ts_ns >
-					   (int64_t)(c->opts.duration * 1e9)) {
-					c->done = 1;
-					return PB_EOF;
-				}
-			}
+		if (c->kind != PB_INPUT_NDJSON || !p->file) {
+			p->file = NULL;
+			p->file_index = p->index;
 		}
 		if (c->opts.bpf && *c->opts.bpf && c->kind != PB_INPUT_LIVE &&
 		    !filter_pass(c, p)) {
 			c->st.filtered++;
 			continue;
 		}
-		if (c->opts.realtime && c->kind != PB_INPUT_LIVE)
-			pace(c, p);
 		c->st.packets++;
 		return 0;
 	}

@@ -26,6 +26,9 @@ struct pb_packet {
 	uint32_t linktype;     /* LINKTYPE_* of the frame */
 	uint32_t iface;        /* pcapng interface index, 0 otherwise */
 	const uint8_t *data;   /* borrowed until the next pb_capture_next() */
+	uint64_t file_index;   /* 1-based position in its own file */
+	const char *file;      /* the input it came from when there are
+				* several (borrowed), else NULL */
 };
 
 enum pb_input_kind {
@@ -35,13 +38,12 @@ enum pb_input_kind {
 	PB_INPUT_LIVE,
 };
 
+/* What one source needs; limits across sources are in input.h. */
 struct pb_capture_opts {
 	const char *bpf;        /* filter expression, or NULL */
 	int snaplen;            /* live: bytes captured per packet */
 	int promisc;            /* live: promiscuous mode */
-	uint64_t count;         /* stop after this many packets; 0: no limit */
-	double duration;        /* stop after this many seconds; 0: no limit */
-	int realtime;           /* pace packets by their timestamps */
+	double duration;        /* live: stop after this many seconds */
 	int strict;             /* stop at the first bad NDJSON line */
 };
 

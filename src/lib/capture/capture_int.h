@@ -54,6 +54,7 @@ struct pb_capture {
 	/* ndjson */
 	uint64_t line;
 	uint8_t *frame;             /* decoded packet.data */
+	char file[1024];            /* packet.file of the current record */
 
 	/* live */
 	pcap_t *live;
@@ -63,10 +64,8 @@ struct pb_capture {
 	int n_fc;
 
 	/* realtime pacing and --duration */
-	int pace_started;           /* --realtime: first packet seen */
-	int64_t pace_ts_ns, pace_wall_ns;
-	int dur_started;            /* --duration: first packet seen */
-	int64_t dur_ts_ns, dur_wall_ns;
+	int dur_started;            /* live --duration: first wait begun */
+	int64_t dur_wall_ns;
 	uint64_t index;             /* records seen so far */
 };
 

@@ -109,6 +109,15 @@ static int ndjson_packet(struct pb_capture *c, const char *line, size_t n,
 	}
 	c->index++;
 	p->index = x > 0 ? (uint64_t)x : c->index;
+	/* a record from a merged run says which file it came from */
+	v = field(root, "packet", "file");
+	p->file = NULL;
+	if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof(c->file)) {
+		memcpy(c->file, v->valuestring, strlen(v->valuestring) + 1);
+		p->file = c->file;
+		x = uint_field(field(root, "packet", "file_index"), 9007199254740992.0);
+		p->file_index = x > 0 ? (uint64_t)x : p->index;
+	}
 	rc = 0;
 out:
 	cJSON_Delete(root);

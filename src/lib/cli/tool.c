@@ -11,12 +11,13 @@
 
 #include "config.h"
 #include "util/log.h"
+#include "util/time.h"
 #include "util/banned.h"
 
 enum {
 	OPT_SNAPLEN = 1000, OPT_NO_PROMISC, OPT_COUNT, OPT_DURATION, OPT_REALTIME,
 	OPT_STATS, OPT_STRICT, OPT_CHECK_CONFIG, OPT_HELP, OPT_VERSION,
-	OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SINCE, OPT_UNTIL,
 };
 
 static const struct option common_opts[] = {
@@ -33,6 +34,8 @@ static const struct option common_opts[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "realtime", no_argument, NULL, OPT_REALTIME },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -46,7 +49,9 @@ static const struct option common_opts[] = {
 static const char common_packet_help[] =
 	"Input:\n"
 	"  -r, --read FILE        read a pcap, pcapng (gzip or not) or NDJSON file;\n"
-	"                         '-' or no input at all reads standard input\n"
+	"                         '-' or no input at all reads standard input;\n"
+	"                         several files (or a directory of them) are read\n"
+	"                         as one capture, merged by timestamp\n"
 	"  -i, --interface IFACE  capture live from IFACE ('any' for all)\n"
 	"  -f, --filter BPF       keep only packets matching the BPF expression\n"
 	"                         (applies to files too)\n"
@@ -55,6 +60,9 @@ static const char common_packet_help[] =
 	"      --count N          stop after N packets\n"
 	"      --duration S       stop after S seconds (live: wall clock; files:\n"
 	"                         capture time from the first packet)\n"
+	"      --since TIME       skip packets before TIME (RFC 3339 or epoch seconds)\n"
+	"      --until TIME       stop at packets after TIME; a file is read up to\n"
+	"                         its first packet past TIME\n"
 	"      --realtime         replay a file at the pace it was captured\n"
 	"      --strict           stop at the first unreadable NDJSON line\n";
 
@@ -161,8 +169,8 @@ static int apply_interface_conf(struct pb_tool *t)
 		t->device = s;
 	else if (rc < 0)
 		return rc;
-	if ((rc = pb_conf_str(c, KEY("bpf_filter"), &s)) == 0 && *s && !t->copts.bpf)
-		t->copts.bpf = s;
+	if ((rc = pb_conf_str(c, KEY("bpf_filter"), &s)) == 0 && *s && !t->iopts.cap.bpf)
+		t->iopts.cap.bpf = s;
 	else if (rc < 0)
 		return rc;
 	if ((rc = pb_conf_int(c, KEY("snaplen"), &v)) == 0) {
@@ -173,25 +181,25 @@ static int apply_interface_conf(struct pb_tool *t)
 				 "from 1 to 262144", n->file, n->line, key);
 			return PB_EUSAGE;
 		}
-		if (!t->copts.snaplen)
-			t->copts.snaplen = (int)v;
+		if (!t->iopts.cap.snaplen)
+			t->iopts.cap.snaplen = (int)v;
 	} else if (rc < 0) {
 		return rc;
 	}
 	/* topspeed / no_realtime: true is the default already; false asks
 	 * for replay at capture pace, as Packetbeat without -t does. */
 	if ((rc = pb_conf_bool(c, KEY("topspeed"), &b)) == 0 && !t->realtime_set)
-		t->copts.realtime = !b;
+		t->iopts.realtime = !b;
 	else if (rc < 0)
 		return rc;
 	if ((rc = pb_conf_bool(c, KEY("no_realtime"), &b)) == 0 && !t->realtime_set)
-		t->copts.realtime = !b;
+		t->iopts.realtime = !b;
 	else if (rc < 0)
 		return rc;
 	/* Live captures are promiscuous unless this says false or
 	 * --no-promisc is given. */
 	if ((rc = pb_conf_bool(c, KEY("auto_promisc_mode"), &b)) == 0)
-		t->copts.promisc = b;
+		t->iopts.cap.promisc = b;
 	else if (rc < 0)
 		return rc;
 #undef KEY
@@ -232,8 +240,8 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 	t->desc = d;
 	t->out_fd = STDOUT_FILENO;
 	pb_buf_init(&t->out, 64u << 20);
-	pb_capture_opts_init(&t->copts);
-	t->copts.snaplen = 0; /* 0 until set: the configuration may set it */
+	pb_capture_opts_init(&t->iopts.cap);
+	t->iopts.cap.snaplen = 0; /* 0 until set: the configuration may set it */
 	t->progress = isatty(STDERR_FILENO);
 	pb_log_set_prog(d->name);
 
@@ -257,7 +265,7 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 			t->inputs[t->n_inputs++] = optarg;
 			break;
 		case 'i': t->device = optarg; break;
-		case 'f': t->copts.bpf = optarg; break;
+		case 'f': t->iopts.cap.bpf = optarg; break;
 		case 'c': t->config = optarg; break;
 		case 'E':
 			if (t->n_sets == PB_TOOL_MAX_SETS) {
@@ -274,7 +282,7 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 				pb_error("--snaplen: '%s' is not a number from 1 to 262144", optarg);
 				return PB_EXIT_USAGE;
 			}
-			t->copts.snaplen = (int)u;
+			t->iopts.cap.snaplen = (int)u;
 			break;
 		case OPT_NO_PROMISC: promisc_off = 1; break;
 		case OPT_COUNT:
@@ -282,7 +290,7 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 				pb_error("--count: '%s' is not a number", optarg);
 				return PB_EXIT_USAGE;
 			}
-			t->copts.count = u;
+			t->iopts.count = u;
 			break;
 		case OPT_DURATION: {
 			int64_t ns;
@@ -291,15 +299,34 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 				pb_error("--duration: '%s' is not a duration (like 30 or 5m)", optarg);
 				return PB_EXIT_USAGE;
 			}
-			t->copts.duration = (double)ns / 1e9;
+			t->iopts.duration = t->iopts.cap.duration = (double)ns / 1e9;
+			break;
+		}
+		case OPT_SINCE:
+		case OPT_UNTIL: {
+			struct pb_time tm;
+
+			if (pb_time_parse(optarg, strlen(optarg), &tm) < 0) {
+				pb_error("--%s: '%s' is not a time (RFC 3339, like "
+					 "2026-11-29T10:00:00Z, or epoch seconds)",
+					 ch == OPT_SINCE ? "since" : "until", optarg);
+				return PB_EXIT_USAGE;
+			}
+			if (ch == OPT_SINCE) {
+				t->iopts.since = tm;
+				t->iopts.has_since = 1;
+			} else {
+				t->iopts.until = tm;
+				t->iopts.has_until = 1;
+			}
 			break;
 		}
 		case OPT_REALTIME:
-			t->copts.realtime = 1;
+			t->iopts.realtime = 1;
 			t->realtime_set = 1;
 			break;
 		case OPT_STATS: t->stats = 1; break;
-		case OPT_STRICT: t->strict = t->copts.strict = 1; break;
+		case OPT_STRICT: t->strict = t->iopts.cap.strict = 1; break;
 		case OPT_CHECK_CONFIG: t->check_config = 1; break;
 		case OPT_PROGRESS: t->progress = 2; break;
 		case OPT_NO_PROGRESS: t->progress = 0; break;
@@ -338,25 +365,25 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		usage_hint(d);
 		return PB_EXIT_USAGE;
 	}
-	if (t->copts.bpf) {
+	if (t->iopts.cap.bpf) {
 		char err[512];
 
-		if (pb_capture_check_filter(t->copts.bpf, err, sizeof(err)) < 0) {
-			pb_error("bad filter '%s': %s", t->copts.bpf, err);
+		if (pb_capture_check_filter(t->iopts.cap.bpf, err, sizeof(err)) < 0) {
+			pb_error("bad filter '%s': %s", t->iopts.cap.bpf, err);
 			return PB_EXIT_USAGE;
 		}
 	}
 	if (load_config(t) < 0)
 		return PB_EXIT_USAGE;
 	if (promisc_off)
-		t->copts.promisc = 0;
-	if (!t->copts.snaplen)
-		t->copts.snaplen = 262144;
-	if (t->copts.bpf) {
+		t->iopts.cap.promisc = 0;
+	if (!t->iopts.cap.snaplen)
+		t->iopts.cap.snaplen = 262144;
+	if (t->iopts.cap.bpf) {
 		char err[512];
 
-		if (pb_capture_check_filter(t->copts.bpf, err, sizeof(err)) < 0) {
-			pb_error("bad bpf_filter '%s': %s", t->copts.bpf, err);
+		if (pb_capture_check_filter(t->iopts.cap.bpf, err, sizeof(err)) < 0) {
+			pb_error("bad bpf_filter '%s': %s", t->iopts.cap.bpf, err);
 			return PB_EXIT_USAGE;
 		}
 	}
@@ -364,10 +391,6 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		if (!t->quiet)
 			printf("Config OK\n");
 		return PB_TOOL_DONE;
-	}
-	if (t->n_inputs > 1) {
-		pb_error("several inputs given; read one capture at a time");
-		return PB_EXIT_USAGE;
 	}
 	if (t->output && strcmp(t->output, "-")) {
 		t->out_fd = open(t->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -396,12 +419,8 @@ int pb_tool_open_input(struct pb_tool *t)
 
 	/* Live and paced output is for someone watching: write each record
 	 * as it comes instead of in blocks. */
-	t->flush_each = t->device || t->copts.realtime;
-	if (t->device)
-		rc = pb_capture_open_live(&t->cap, t->device, &t->copts);
-	else
-		rc = pb_capture_open_file(&t->cap, t->n_inputs ? t->inputs[0] : "-",
-					  &t->copts);
+	t->flush_each = t->device || t->iopts.realtime;
+	rc = pb_input_open(&t->in, t->inputs, t->n_inputs, t->device, &t->iopts);
 	if (rc == PB_EUSAGE)
 		return PB_EXIT_USAGE;
 	return rc < 0 ? PB_EXIT_DATA : 0;
@@ -441,70 +460,78 @@ static void human_bytes(char *out, size_t n, uint64_t b)
 
 void pb_tool_tick(struct pb_tool *t)
 {
-	const struct pb_capture_stats *s;
+	struct pb_capture_stats s;
 	int64_t now;
 	double el, rate;
 	char done[32], total[32];
 
-	if (!t->progress || !t->cap || ++t->since_check < 8192)
+	if (!t->progress || !t->in || ++t->since_check < 8192)
 		return;
 	t->since_check = 0;
 	now = now_ns();
 	if (now - t->last_progress_ns < 250000000LL)
 		return;
 	t->last_progress_ns = now;
-	s = pb_capture_stats(t->cap);
+	pb_input_capture_stats(t->in, &s);
 	el = (double)(now - t->start_ns) / 1e9;
-	rate = el > 0 ? (double)s->records / el : 0;
-	human_bytes(done, sizeof(done), s->bytes);
-	if (s->size) {
-		double frac = (double)s->bytes / (double)s->size;
+	rate = el > 0 ? (double)s.records / el : 0;
+	human_bytes(done, sizeof(done), s.bytes);
+	if (s.size && t->n_inputs <= 1) {
+		double frac = (double)s.bytes / (double)s.size;
 		double eta = frac > 0 ? el / frac - el : 0;
 
-		human_bytes(total, sizeof(total), s->size);
+		human_bytes(total, sizeof(total), s.size);
 		fprintf(stderr, "\r\033[K%s: %s of %s (%.0f%%), %.0f packets/s, ETA %d:%02d",
 			t->desc->name, done, total, frac * 100, rate,
 			(int)eta / 60, (int)eta % 60);
-	} else if (pb_capture_kind(t->cap) == PB_INPUT_LIVE) {
+	} else if (pb_input_is_live(t->in)) {
 		fprintf(stderr, "\r\033[K%s: %llu packets, %.0f packets/s",
-			t->desc->name, (unsigned long long)s->records, rate);
+			t->desc->name, (unsigned long long)s.records, rate);
 	} else {
 		fprintf(stderr, "\r\033[K%s: %s, %llu packets, %.0f packets/s",
-			t->desc->name, done, (unsigned long long)s->records, rate);
+			t->desc->name, done, (unsigned long long)s.records, rate);
 	}
 	t->progress_shown = 1;
 }
 
 void pb_tool_print_capture_stats(struct pb_tool *t)
 {
-	const struct pb_capture_stats *s;
+	const struct pb_input_stats *is;
+	struct pb_capture_stats s;
 	double el = (double)(now_ns() - t->start_ns) / 1e9;
 
-	if (!t->cap)
+	if (!t->in)
 		return;
-	s = pb_capture_stats(t->cap);
+	pb_input_capture_stats(t->in, &s);
+	is = pb_input_stats(t->in);
 	clear_progress();
-	fprintf(stderr, "%s: input: %s\n", t->desc->name, pb_capture_name(t->cap));
-	fprintf(stderr, "  records read       %llu\n", (unsigned long long)s->records);
-	fprintf(stderr, "  packets            %llu\n", (unsigned long long)s->packets);
-	if (t->copts.bpf)
-		fprintf(stderr, "  filtered out       %llu\n", (unsigned long long)s->filtered);
-	fprintf(stderr, "  skipped (bad)      %llu\n", (unsigned long long)s->bad);
-	if (s->oversized)
-		fprintf(stderr, "    over 256 KiB     %llu\n", (unsigned long long)s->oversized);
-	if (s->truncated)
-		fprintf(stderr, "  truncated input    %llu\n", (unsigned long long)s->truncated);
-	if (s->snaplen_exceeded)
-		fprintf(stderr, "  caplen > snaplen   %llu\n", (unsigned long long)s->snaplen_exceeded);
-	if (s->caplen_gt_len)
-		fprintf(stderr, "  caplen > length    %llu\n", (unsigned long long)s->caplen_gt_len);
-	if (pb_capture_kind(t->cap) == PB_INPUT_LIVE)
+	fprintf(stderr, "%s: input: %s\n", t->desc->name, pb_input_name(t->in));
+	if (t->n_inputs > 1 || is->files > 1)
+		fprintf(stderr, "  files read         %llu\n", (unsigned long long)is->files);
+	fprintf(stderr, "  records read       %llu\n", (unsigned long long)s.records);
+	fprintf(stderr, "  packets            %llu\n", (unsigned long long)is->packets);
+	if (t->iopts.cap.bpf)
+		fprintf(stderr, "  filtered out       %llu\n", (unsigned long long)s.filtered);
+	if (t->iopts.has_since)
+		fprintf(stderr, "  before --since     %llu\n", (unsigned long long)is->before_since);
+	if (t->iopts.has_until)
+		fprintf(stderr, "  after --until      %llu\n", (unsigned long long)is->after_until);
+	fprintf(stderr, "  skipped (bad)      %llu\n", (unsigned long long)s.bad);
+	if (s.oversized)
+		fprintf(stderr, "    over 256 KiB     %llu\n", (unsigned long long)s.oversized);
+	if (s.truncated)
+		fprintf(stderr, "  truncated input    %llu\n", (unsigned long long)s.truncated);
+	if (s.snaplen_exceeded)
+		fprintf(stderr, "  caplen > snaplen   %llu\n", (unsigned long long)s.snaplen_exceeded);
+	if (s.caplen_gt_len)
+		fprintf(stderr, "  caplen > length    %llu\n", (unsigned long long)s.caplen_gt_len);
+	if (pb_input_is_live(t->in))
 		fprintf(stderr, "  kernel: received %llu, dropped %llu, interface dropped %llu\n",
-			(unsigned long long)s->live_recv, (unsigned long long)s->live_drop,
-			(unsigned long long)s->live_ifdrop);
+			(unsigned long long)s.live_recv, (unsigned long long)s.live_drop,
+			(unsigned long long)s.live_ifdrop);
 	fprintf(stderr, "  records written    %llu\n", (unsigned long long)t->written);
 	fprintf(stderr, "  elapsed            %.3f s (%.0f packets/s)\n", el,
-		el > 0 ? (double)s->records / el : 0);
+		el > 0 ? (double)s.records / el : 0);
 }
 
 int pb_tool_finish(struct pb_tool *t, uint64_t data_errors)
@@ -519,10 +546,10 @@ int pb_tool_finish(struct pb_tool *t, uint64_t data_errors)
 			pb_error("cannot write '%s': %s", t->output, strerror(errno));
 		}
 	}
-	if (t->out_error || data_errors || (t->cap && pb_capture_errors(t->cap)))
+	if (t->out_error || data_errors || (t->in && pb_input_errors(t->in)))
 		status = PB_EXIT_DATA;
-	pb_capture_free(t->cap);
-	t->cap = NULL;
+	pb_input_free(t->in);
+	t->in = NULL;
 	pb_conf_release(&t->conf);
 	pb_buf_release(&t->out);
 	progress_tool = NULL;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "capture/capture.h"
+#include "capture/input.h"
 #include "conf/conf.h"
 #include "util/buf.h"
 
@@ -52,11 +52,11 @@ struct pb_tool {
 	const char *output;        /* -o / -w */
 	int quiet, verbose, stats, strict, check_config;
 	int progress;              /* show progress on a terminal */
-	struct pb_capture_opts copts;
+	struct pb_input_opts iopts;
 	int realtime_set;          /* --realtime given on the command line */
 
 	struct pb_conf conf;
-	struct pb_capture *cap;    /* the open input */
+	struct pb_input *in;       /* the open input */
 
 	/* output */
 	int out_fd;

@@ -361,6 +361,12 @@ void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
 	pb_json_u64(&j, p->linktype);
 	pb_json_key(&j, "interface");
 	pb_json_u64(&j, p->iface);
+	if (p->file) {
+		pb_json_key(&j, "file");
+		pb_json_cstr(&j, p->file);
+		pb_json_key(&j, "file_index");
+		pb_json_u64(&j, p->file_index);
+	}
 	if (o->with_data) {
 		pb_json_key(&j, "data");
 		pb_json_base64(&j, p->data, p->caplen);
