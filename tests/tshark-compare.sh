@@ -1,8 +1,9 @@
 #!/bin/bash
 # tshark-compare.sh - pb-decode agrees with tshark on every packet of every
 # sample (addresses, ports, transport, lengths, TCP flags, ICMP type,
-# VLAN ids, Community ID), and on a fixed tenth of the public corpus's
-# well-formed captures when ../shared/corpus is present
+# VLAN ids, Community ID; the innermost packet of a tunnel), and on every
+# well-formed tunnel, MPLS or PPPoE capture of the public corpus plus a
+# fixed tenth of the others when ../shared/corpus is present
 # (PB_TSHARK_CORPUS=all compares all of them, =none none).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -21,7 +22,9 @@ if [ -f "$CORPUS/public/MANIFEST.tsv" ] && [ "$mode" != none ]; then
 		NR > 1 && $9 == "no" && $5 != "snoop" &&
 		$6 ~ /^(ether|linux-sll|linux-sll2|null|loop|rawip|rawip4|rawip6|ipv4|ipv6)$/ {
 			n++
-			if (mode == "all" || n % 10 == 0) print dir "/" $1
+			# every capture with an encapsulation, a tenth of the rest
+			if (mode == "all" || n % 10 == 0 ||
+			    $8 ~ /gre|vxlan|geneve|erspan|mpls|pppoe|teredo/) print dir "/" $1
 		}' "$CORPUS/public/MANIFEST.tsv" >> "$list"
 fi
 echo "tshark-compare: $(wc -l < "$list") captures"

@@ -35,6 +35,16 @@ static const struct {
 	[PB_AN_UDP_BAD_LENGTH] = { "UDP_BAD_LENGTH", "UDP length disagrees with the IP payload", 1 },
 	[PB_AN_ICMP_TRUNCATED] = { "ICMP_TRUNCATED", "truncated ICMP header", 0 },
 	[PB_AN_SCTP_TRUNCATED] = { "SCTP_TRUNCATED", "truncated SCTP common header", 0 },
+	[PB_AN_MPLS_TRUNCATED] = { "MPLS_TRUNCATED", "truncated MPLS label stack", 0 },
+	[PB_AN_MPLS_TOO_DEEP] = { "MPLS_TOO_DEEP", "more than 16 MPLS labels", 0 },
+	[PB_AN_MPLS_PAYLOAD_UNKNOWN] = { "MPLS_PAYLOAD_UNKNOWN", "MPLS payload neither IP nor a pseudowire", 1 },
+	[PB_AN_PPPOE_TRUNCATED] = { "PPPOE_TRUNCATED", "truncated PPPoE or PPP header", 0 },
+	[PB_AN_GRE_TRUNCATED] = { "GRE_TRUNCATED", "truncated GRE header", 0 },
+	[PB_AN_GRE_UNSUPPORTED] = { "GRE_UNSUPPORTED", "GRE version or routing not decoded", 1 },
+	[PB_AN_ERSPAN_TRUNCATED] = { "ERSPAN_TRUNCATED", "truncated ERSPAN header", 0 },
+	[PB_AN_VXLAN_TRUNCATED] = { "VXLAN_TRUNCATED", "truncated VXLAN header", 0 },
+	[PB_AN_GENEVE_TRUNCATED] = { "GENEVE_TRUNCATED", "truncated Geneve header or options", 0 },
+	[PB_AN_TUNNEL_TOO_DEEP] = { "TUNNEL_TOO_DEEP", "more than 8 nested tunnels", 0 },
 	[PB_AN_SNAPLEN_CUT] = { "SNAPLEN_CUT", "frame cut short by the capture's snaplen", 1 },
 };
 
@@ -51,6 +61,23 @@ const char *pb_anomaly_message(enum pb_anomaly a)
 int pb_anomaly_is_note(enum pb_anomaly a)
 {
 	return (unsigned)a < PB_AN_MAX ? anomalies[a].note : 0;
+}
+
+const char *pb_tunnel_name(enum pb_tunnel_type t)
+{
+	switch (t) {
+	case PB_TUN_IPIP: return "ipip";
+	case PB_TUN_6IN4: return "6in4";
+	case PB_TUN_4IN6: return "4in6";
+	case PB_TUN_6IN6: return "6in6";
+	case PB_TUN_GRE: return "gre";
+	case PB_TUN_ERSPAN: return "erspan";
+	case PB_TUN_VXLAN: return "vxlan";
+	case PB_TUN_GENEVE: return "geneve";
+	case PB_TUN_TEREDO: return "teredo";
+	case PB_TUN_MPLS_UDP: return "mpls-udp";
+	}
+	return "unknown";
 }
 
 const char *pb_ip_proto_name(uint8_t proto)

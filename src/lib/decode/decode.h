@@ -10,8 +10,15 @@
  *
  * The walk:  link (Ethernet, SLL, SLL2, NULL/LOOP, raw IP)
  *              -> 802.1Q/802.1ad tags -> ethertype
+ *              -> MPLS label stack | PPPoE session
  *              -> IPv4 (options) | IPv6 (extension headers) | ARP
  *              -> TCP (options) | UDP | ICMP | ICMPv6 | SCTP ports
+ * and through tunnels, back to the top with the inner packet:
+ *   IP proto 4/41 (IP in IP), 47 (GRE: IP, Ethernet, ERSPAN I-III, MPLS,
+ *   PPP), UDP 4789 (VXLAN), 6081 (Geneve), 3544 (Teredo).
+ * The network and transport fields always describe the innermost packet;
+ * each tunnel crossed leaves its outer addresses in tunnels[], outermost
+ * first, and the innermost Ethernet header gives the MAC addresses.
  */
 #ifndef PB_DECODE_H
 #define PB_DECODE_H
@@ -86,6 +93,16 @@ enum pb_anomaly {
 	PB_AN_UDP_BAD_LENGTH,
 	PB_AN_ICMP_TRUNCATED,
 	PB_AN_SCTP_TRUNCATED,
+	PB_AN_MPLS_TRUNCATED,
+	PB_AN_MPLS_TOO_DEEP,
+	PB_AN_MPLS_PAYLOAD_UNKNOWN,
+	PB_AN_PPPOE_TRUNCATED,
+	PB_AN_GRE_TRUNCATED,
+	PB_AN_GRE_UNSUPPORTED,
+	PB_AN_ERSPAN_TRUNCATED,
+	PB_AN_VXLAN_TRUNCATED,
+	PB_AN_GENEVE_TRUNCATED,
+	PB_AN_TUNNEL_TOO_DEEP,
 	PB_AN_SNAPLEN_CUT,
 	PB_AN_MAX
 };
@@ -99,6 +116,37 @@ int pb_anomaly_is_note(enum pb_anomaly a);
 #define PB_MAX_IP6_EXT 16      /* extension headers before a note */
 #define PB_MAX_ANOMALIES 4     /* kept per packet (all are counted) */
 #define PB_MAX_SACK 4          /* SACK blocks a TCP header can hold */
+#define PB_MAX_TUNNELS 8       /* tunnels crossed before TUNNEL_TOO_DEEP */
+#define PB_MAX_MPLS 16         /* labels walked before MPLS_TOO_DEEP */
+#define PB_MAX_MPLS_KEPT 4     /* labels kept for the record */
+
+enum pb_tunnel_type {
+	PB_TUN_IPIP = 1,  /* IPv4 in IPv4 */
+	PB_TUN_6IN4,      /* IPv6 in IPv4 (RFC 4213) */
+	PB_TUN_4IN6,      /* IPv4 in IPv6 (RFC 2473) */
+	PB_TUN_6IN6,      /* IPv6 in IPv6 (RFC 2473) */
+	PB_TUN_GRE,       /* RFC 2784, 2890 */
+	PB_TUN_ERSPAN,    /* ERSPAN types I-III over GRE */
+	PB_TUN_VXLAN,     /* RFC 7348 */
+	PB_TUN_GENEVE,    /* RFC 8926 */
+	PB_TUN_TEREDO,    /* RFC 4380 */
+	PB_TUN_MPLS_UDP,  /* MPLS in UDP, RFC 7510 */
+};
+const char *pb_tunnel_name(enum pb_tunnel_type t);
+
+/* The outer layer of one tunnel. */
+struct pb_tunnel {
+	uint8_t type;              /* enum pb_tunnel_type */
+	uint8_t ip_version, addr_len;
+	const uint8_t *src_ip, *dst_ip;
+	uint8_t has_ports;         /* UDP-borne tunnels */
+	uint16_t sport, dport;
+	uint8_t has_id;
+	uint32_t id;               /* GRE key, VNI, ERSPAN session id */
+	uint8_t has_seq;
+	uint32_t seq;              /* GRE sequence number */
+	uint8_t erspan_version;    /* 1, 2 or 3 */
+};
 
 struct pb_tcp_opts {
 	uint16_t mss;
@@ -119,6 +167,9 @@ struct pb_decoded {
 	uint8_t has_ethertype;
 	uint8_t n_vlan;            /* tags walked */
 	uint16_t vlan[2];          /* outer and inner VLAN id */
+	uint32_t wire_end;         /* where the enclosing layer's bytes end on
+				    * the wire, as an offset into the frame
+				    * (0: the frame's original length) */
 
 	/* ARP (IPv4 over Ethernet) */
 	uint16_t arp_op;
@@ -161,6 +212,14 @@ struct pb_decoded {
 	const uint8_t *payload;
 	uint32_t payload_caplen;   /* how much of it was captured */
 
+	/* encapsulations crossed */
+	uint8_t n_tunnels;
+	struct pb_tunnel tunnels[PB_MAX_TUNNELS];
+	uint8_t n_mpls;            /* labels walked (the first few kept) */
+	uint32_t mpls[PB_MAX_MPLS_KEPT];
+	uint8_t has_pppoe;
+	uint16_t pppoe_session;
+
 	/* problems, in the order met; error is the one that stopped decoding */
 	uint8_t n_anomalies;
 	uint8_t anomalies[PB_MAX_ANOMALIES];
@@ -172,6 +231,7 @@ struct pb_decode_stats {
 	uint64_t ipv4, ipv6, arp, other_net;
 	uint64_t tcp, udp, icmp, icmp6, other_transport;
 	uint64_t fragments;
+	uint64_t tunnelled;                 /* tunnel layers crossed */
 	uint64_t errors;                    /* packets with an error */
 	uint64_t anomalies[PB_AN_MAX];
 };

@@ -25,5 +25,27 @@ void pb_dec_ip(struct pb_cur *c, int version, const struct pb_packet *p,
 	       struct pb_decoded *d, struct pb_decode_stats *st);
 void pb_dec_transport(struct pb_cur *c, uint32_t wire_len, const struct pb_packet *p,
 		      struct pb_decoded *d, struct pb_decode_stats *st);
+void pb_dec_ethernet(struct pb_cur *c, const struct pb_packet *p,
+		     struct pb_decoded *d, struct pb_decode_stats *st);
+
+/* tunnel.c */
+void pb_dec_mpls(struct pb_cur *c, const struct pb_packet *p,
+		 struct pb_decoded *d, struct pb_decode_stats *st);
+void pb_dec_pppoe(struct pb_cur *c, const struct pb_packet *p,
+		  struct pb_decoded *d, struct pb_decode_stats *st);
+/* IP protocols 4, 41 and 47 after an IP header. */
+void pb_dec_ip_tunnel(struct pb_cur *c, const struct pb_packet *p,
+		      struct pb_decoded *d, struct pb_decode_stats *st);
+/* UDP ports that may carry a tunnel: VXLAN 4789, Geneve 6081, Teredo 3544,
+ * GRE in UDP 4754 (RFC 8086), MPLS in UDP 6635 (RFC 7510). */
+static inline int pb_udp_tunnel_port(uint16_t port)
+{
+	return port == 4789 || port == 6081 || port == 3544 || port == 4754 ||
+	       port == 6635;
+}
+
+/* UDP tunnels by port; returns 1 when the payload was one. */
+int pb_dec_udp_tunnel(struct pb_cur *c, const struct pb_packet *p,
+		      struct pb_decoded *d, struct pb_decode_stats *st);
 
 #endif

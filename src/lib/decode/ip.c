@@ -23,12 +23,25 @@
 
 #include "util/banned.h"
 
+/* Bytes the wire had from h on: to the end of the enclosing layer (a
+ * tunnel's payload) or of the frame as it was on the wire. */
+static uint32_t wire_avail(const uint8_t *h, const struct pb_packet *p,
+			   const struct pb_decoded *d)
+{
+	uint32_t off = (uint32_t)(h - p->data);
+	uint32_t end = d->wire_end ? d->wire_end : p->len;
+
+	if (end < p->caplen && !d->wire_end)
+		end = p->caplen; /* caplen above the original length */
+	return end > off ? end - off : 0;
+}
+
 static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 		    struct pb_decoded *d, struct pb_decode_stats *st)
 {
 	const uint8_t *h = c->pos;
 	size_t avail = pb_cur_left(c);
-	uint32_t hlen, total, cap;
+	uint32_t hlen, total, cap, wire;
 	uint16_t fo;
 	struct pb_cur t;
 
@@ -84,16 +97,16 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 		pb_dec_anomaly(d, st, PB_AN_IP4_BAD_TOTAL_LENGTH, 1);
 		return;
 	}
-	cap = total;
-	if (total > avail) {
-		cap = (uint32_t)avail;
-		/* Cut by the snaplen, the rest existed on the wire; in a whole
-		 * frame the length lies, and the frame is all there was. */
-		if (p->caplen >= p->len) {
-			pb_dec_anomaly(d, st, PB_AN_IP4_LENGTH_EXCEEDS_FRAME, 0);
-			total = cap;
-		}
+	wire = wire_avail(h, p, d);
+	if (total > wire) {
+		/* more than the frame (or the tunnel carrying us) had on the
+		 * wire: the length lies, and what is there is all there was */
+		pb_dec_anomaly(d, st, PB_AN_IP4_LENGTH_EXCEEDS_FRAME, 0);
+		total = wire;
 	}
+	/* what of it was captured: a snaplen may have cut it */
+	cap = total > avail ? (uint32_t)avail : total;
+	d->wire_end = (uint32_t)(h - p->data) + total;
 	/* Options: walk them only to check they are well formed. */
 	if (hlen > 20) {
 		struct pb_cur o;
@@ -150,7 +163,7 @@ static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
 {
 	const uint8_t *h = c->pos;
 	size_t avail = pb_cur_left(c);
-	uint32_t plen, total, cap, used = 0;
+	uint32_t plen, total, cap, wire, used = 0;
 	uint8_t nh;
 	int n_ext = 0;
 	struct pb_cur x, t;
@@ -178,14 +191,14 @@ static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
 		plen = (uint32_t)avail - 40;
 	total = 40 + plen;
 	d->ip_len = total;
-	cap = total;
-	if (total > avail) {
-		cap = (uint32_t)avail;
-		if (p->caplen >= p->len) { /* as for IPv4 */
-			pb_dec_anomaly(d, st, PB_AN_IP6_LENGTH_EXCEEDS_FRAME, 0);
-			plen = cap - 40;
-		}
+	wire = wire_avail(h, p, d);
+	if (total > wire && wire >= 40) { /* as for IPv4 */
+		pb_dec_anomaly(d, st, PB_AN_IP6_LENGTH_EXCEEDS_FRAME, 0);
+		total = wire;
+		plen = total - 40;
 	}
+	cap = total > avail ? (uint32_t)avail : total;
+	d->wire_end = (uint32_t)(h - p->data) + total;
 	pb_cur_init(&x, h + 40, cap - 40);
 	/* Walk the extension headers to the upper-layer protocol. */
 	for (;;) {

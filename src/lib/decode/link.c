@@ -26,6 +26,9 @@ enum {
 	ET_QINQ = 0x88a8,   /* 802.1ad service tag */
 	ET_QINQ_OLD = 0x9100,
 	ET_IPV6 = 0x86dd,
+	ET_MPLS = 0x8847,
+	ET_MPLS_MC = 0x8848,
+	ET_PPPOE = 0x8864, /* PPPoE session stage */
 	ET_VNTAG = 0x8926,  /* Cisco VN-Tag: 4 bytes of tag */
 	ET_ETAG = 0x893f,   /* IEEE 802.1BR E-Tag: 6 bytes of tag */
 };
@@ -107,6 +110,13 @@ void pb_dec_ethertype(struct pb_cur *c, uint16_t type, const struct pb_packet *p
 	case ET_ARP:
 		dec_arp(c, d, st);
 		break;
+	case ET_MPLS:
+	case ET_MPLS_MC:
+		pb_dec_mpls(c, p, d, st);
+		break;
+	case ET_PPPOE:
+		pb_dec_pppoe(c, p, d, st);
+		break;
 	default:
 		st->other_net++;
 		break;
@@ -144,8 +154,8 @@ static void dec_ethernet_payload(struct pb_cur *c, uint16_t tl, const struct pb_
 	st->other_net++; /* STP, NetBIOS, IPX... : not decoded further */
 }
 
-static void dec_ethernet(struct pb_cur *c, const struct pb_packet *p,
-			 struct pb_decoded *d, struct pb_decode_stats *st)
+void pb_dec_ethernet(struct pb_cur *c, const struct pb_packet *p,
+		     struct pb_decoded *d, struct pb_decode_stats *st)
 {
 	uint16_t tl;
 
@@ -274,7 +284,7 @@ void pb_dec_link(struct pb_cur *c, const struct pb_packet *p,
 
 	switch (p->linktype) {
 	case PB_LT_ETHERNET:
-		dec_ethernet(c, p, d, st);
+		pb_dec_ethernet(c, p, d, st);
 		break;
 	case PB_LT_LINUX_SLL:
 		dec_sll(c, p, d, st);

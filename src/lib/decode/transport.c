@@ -130,8 +130,8 @@ static void dec_tcp(struct pb_cur *c, uint32_t wire, struct pb_decoded *d,
 	set_payload(c, wire - doff, d);
 }
 
-static void dec_udp(struct pb_cur *c, uint32_t wire, struct pb_decoded *d,
-		    struct pb_decode_stats *st)
+static void dec_udp(struct pb_cur *c, uint32_t wire, const struct pb_packet *p,
+		    struct pb_decoded *d, struct pb_decode_stats *st)
 {
 	uint16_t ulen;
 
@@ -164,6 +164,14 @@ static void dec_udp(struct pb_cur *c, uint32_t wire, struct pb_decoded *d,
 			wire = ulen;
 	}
 	set_payload(c, wire - 8, d);
+	/* VXLAN, Geneve, Teredo: the datagram's payload is a packet */
+	if (pb_udp_tunnel_port(d->sport) || pb_udp_tunnel_port(d->dport)) {
+		struct pb_cur in;
+
+		pb_cur_init(&in, d->payload, d->payload_caplen);
+		d->wire_end = (uint32_t)(d->payload - p->data) + d->payload_len;
+		pb_dec_udp_tunnel(&in, p, d, st);
+	}
 }
 
 static void dec_icmp(struct pb_cur *c, int v6, struct pb_decoded *d,
@@ -195,13 +203,12 @@ static void dec_icmp(struct pb_cur *c, int v6, struct pb_decoded *d,
 void pb_dec_transport(struct pb_cur *c, uint32_t wire, const struct pb_packet *p,
 		      struct pb_decoded *d, struct pb_decode_stats *st)
 {
-	(void)p;
 	switch (d->proto) {
 	case IPP_TCP:
 		dec_tcp(c, wire, d, st);
 		break;
 	case IPP_UDP:
-		dec_udp(c, wire, d, st);
+		dec_udp(c, wire, p, d, st);
 		break;
 	case IPP_ICMP:
 		if (d->ip_version == 4)
@@ -211,6 +218,11 @@ void pb_dec_transport(struct pb_cur *c, uint32_t wire, const struct pb_packet *p
 		break;
 	case IPP_ICMP6:
 		dec_icmp(c, 1, d, st);
+		break;
+	case 4:  /* IPv4 in IP */
+	case 41: /* IPv6 in IP */
+	case 47: /* GRE */
+		pb_dec_ip_tunnel(c, p, d, st);
 		break;
 	case IPP_SCTP:
 		/* RFC 9260 common header: | sport 16 | dport 16 | vtag 32 | crc 32 |

@@ -2,7 +2,8 @@
  * packet_record.c - one NDJSON packet record per frame.
  *
  * Key order is fixed (pb-ndjson(5)):  @timestamp, event, packet, source,
- * destination, network, ip, tcp, icmp, arp, payload, pb, error.
+ * destination, network, tunnel, mpls, pppoe, ip, tcp, icmp, arp, payload,
+ * pb, error.
  * Fields are left out when the packet does not have them.
  */
 #include "event/packet_record.h"
@@ -219,6 +220,69 @@ static void ip_fields(struct pb_json *j, const struct pb_decoded *d)
 	pb_json_obj_end(j);
 }
 
+/* tunnel: the outer layers crossed, outermost first */
+static void tunnel_fields(struct pb_json *j, const struct pb_decoded *d)
+{
+	int i;
+
+	if (!d->n_tunnels)
+		return;
+	pb_json_key(j, "tunnel");
+	pb_json_arr(j);
+	for (i = 0; i < d->n_tunnels; i++) {
+		const struct pb_tunnel *t = &d->tunnels[i];
+
+		pb_json_obj(j);
+		pb_json_key(j, "type");
+		pb_json_cstr(j, pb_tunnel_name(t->type));
+		if (t->has_id) {
+			pb_json_key(j, "id");
+			pb_json_u64(j, t->id);
+		}
+		if (t->has_seq) {
+			pb_json_key(j, "seq");
+			pb_json_u64(j, t->seq);
+		}
+		if (t->erspan_version) {
+			pb_json_key(j, "erspan_version");
+			pb_json_u64(j, t->erspan_version);
+		}
+		if (t->src_ip) {
+			endpoint(j, "source", NULL, t->src_ip, t->addr_len, t->has_ports, t->sport);
+			endpoint(j, "destination", NULL, t->dst_ip, t->addr_len, t->has_ports,
+				 t->dport);
+		}
+		pb_json_obj_end(j);
+	}
+	pb_json_arr_end(j);
+}
+
+/* mpls and pppoe: what carried the network layer */
+static void carrier_fields(struct pb_json *j, const struct pb_decoded *d)
+{
+	int i;
+
+	if (d->n_mpls) {
+		pb_json_key(j, "mpls");
+		pb_json_obj(j);
+		pb_json_key(j, "labels");
+		pb_json_arr(j);
+		for (i = 0; i < d->n_mpls && i < PB_MAX_MPLS_KEPT; i++)
+			pb_json_u64(j, d->mpls[i]);
+		pb_json_arr_end(j);
+		pb_json_key(j, "depth");
+		pb_json_u64(j, d->n_mpls);
+		pb_json_obj_end(j);
+	}
+	if (d->has_pppoe) {
+		pb_json_key(j, "pppoe");
+		pb_json_obj(j);
+		pb_json_key(j, "session_id");
+		pb_json_u64(j, d->pppoe_session);
+		pb_json_obj_end(j);
+	}
+}
+
 static void tcp_fields(struct pb_json *j, const struct pb_decoded *d)
 {
 	static const char *const names[] = {
@@ -376,6 +440,8 @@ void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
 	endpoint(&j, "source", d->src_mac, d->src_ip, d->addr_len, d->has_ports, d->sport);
 	endpoint(&j, "destination", d->dst_mac, d->dst_ip, d->addr_len, d->has_ports, d->dport);
 	network(&j, d, o);
+	tunnel_fields(&j, d);
+	carrier_fields(&j, d);
 	ip_fields(&j, d);
 	tcp_fields(&j, d);
 	icmp_fields(&j, d);

@@ -26,8 +26,14 @@ size_t pb_time_format(char *out, const struct pb_time *t);
  */
 int pb_time_parse(const char *s, size_t n, struct pb_time *t);
 
+/* Nanoseconds since the epoch, saturating past the years 1677 and 2262
+ * (a pcapng timestamp can be anything). */
 static inline int64_t pb_time_ns(const struct pb_time *t)
 {
+	if (t->sec > INT64_MAX / 1000000000LL - 1)
+		return INT64_MAX;
+	if (t->sec < INT64_MIN / 1000000000LL + 1)
+		return INT64_MIN;
 	return t->sec * 1000000000LL + t->nsec;
 }
 
