@@ -25,7 +25,7 @@ while IFS=$'\t' read -r name cap args; do
 done < "$G/TESTLIST"
 
 # Round trip on every sample: pb-decode -r S | pb-decode == pb-decode -r S
-for s in "$SAMPLES"/*.pcap "$SAMPLES"/*.pcapng; do
+for s in "$SAMPLES"/*.pcap "$SAMPLES"/*.pcapng "$SAMPLES"/*.gz; do
 	n=$(basename "$s")
 	"$PB_DECODE" -r "$s" > "$t_tmp/rt1" &&
 		"$PB_DECODE" < "$t_tmp/rt1" > "$t_tmp/rt2" &&

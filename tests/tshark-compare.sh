@@ -13,7 +13,7 @@ if ! command -v "$TSHARK" >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&
 	exit 77
 fi
 list=$t_tmp/list
-ls "$SAMPLES"/*.pcap "$SAMPLES"/*.pcapng > "$list"
+ls "$SAMPLES"/*.pcap "$SAMPLES"/*.pcapng "$SAMPLES"/*.gz "$SAMPLES"/rotated/*.pcap > "$list"
 mode=${PB_TSHARK_CORPUS:-tenth}
 if [ -f "$CORPUS/public/MANIFEST.tsv" ] && [ "$mode" != none ]; then
 	# well-formed captures in the link types pb-decode reads, in pcap or
