@@ -7,12 +7,13 @@
 G=$top_srcdir/tests/golden
 while IFS=$'\t' read -r name cap args; do
 	case $name in ''|'#'*) continue ;; esac
+	# run from the capture's folder, so recorded file names are relative
 	case $cap in
-	regress/*) capf=$G/$cap ;;   # minimal captures of fixed bugs
-	*) capf=$SAMPLES/$cap ;;
+	regress/*) dir=$G ;;   # minimal captures of fixed bugs
+	*) dir=$SAMPLES ;;
 	esac
 	# shellcheck disable=SC2086 # args is a list of words
-	if ! "$PB_DECODE" $args "$capf" > "$t_tmp/$name.out" 2> "$t_tmp/$name.err"; then
+	if ! (cd "$dir" && "$PB_DECODE" $args "$cap") > "$t_tmp/$name.out" 2> "$t_tmp/$name.err"; then
 		fail "$name: pb-decode failed: $(head -c 300 "$t_tmp/$name.err")"
 		continue
 	fi

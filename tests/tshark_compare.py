@@ -206,6 +206,12 @@ def actual(r, e):
         a["iplen"] = r.get("ip", {}).get("length")
         frag = r.get("ip", {}).get("fragment", {})
         a["transport"] = "fragment" if frag.get("offset") else net.get("transport")
+        if "reassembled" in frag:
+            # the fragment that completed a datagram carries the whole
+            # datagram's transport; tshark, run without reassembly, sees
+            # a fragment alone: compare it as one
+            for k in ("sport", "dport", "payload", "flags", "icmp", "cid"):
+                e.pop(k, None)
         if e.get("transport") is None and a["transport"] not in TRANSPORTS.values():
             a["transport"] = None
     if e.get("transport") in ("tcp", "udp"):

@@ -271,6 +271,8 @@ int pb_input_open(struct pb_input **out, const char *const *paths, int n,
 		}
 		src_advance(in, s);
 		s->first_ns = s->has_head ? pb_time_ns(&s->head.ts) : INT64_MAX;
+		if (!s->cap)
+			continue; /* ended at the peek (no packet, or failed): done */
 		if (strcmp(s->path, "-")) {
 			/* reopened when the stream gets there */
 			s->st = *pb_capture_stats(s->cap);
@@ -323,7 +325,9 @@ static int earliest(struct pb_input *in)
 			if (!s->has_head)
 				continue;
 			t = pb_time_ns(&s->head.ts);
-			if (best < 0 || t < bt)
+			/* ties go to the file named first */
+			if (best < 0 || t < bt ||
+			    (t == bt && s->order < in->srcs[best].order))
 				best = i, bt = t;
 		}
 		/* a pending file that starts no later than that joins first */

@@ -15,7 +15,8 @@
  *              -> TCP (options) | UDP | ICMP | ICMPv6 | SCTP ports
  * and through tunnels, back to the top with the inner packet:
  *   IP proto 4/41 (IP in IP), 47 (GRE: IP, Ethernet, ERSPAN I-III, MPLS,
- *   PPP), UDP 4789 (VXLAN), 6081 (Geneve), 3544 (Teredo).
+ *   PPP), UDP 4789 (VXLAN), 6081 (Geneve), 3544 (Teredo), 4754 (GRE in
+ *   UDP), 6635 (MPLS in UDP).
  * The network and transport fields always describe the innermost packet;
  * each tunnel crossed leaves its outer addresses in tunnels[], outermost
  * first, and the innermost Ethernet header gives the MAC addresses.
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
+#include "decode/reasm.h"
 
 /* Link types (LINKTYPE_* values as stored in capture files). */
 enum {
@@ -103,6 +105,17 @@ enum pb_anomaly {
 	PB_AN_VXLAN_TRUNCATED,
 	PB_AN_GENEVE_TRUNCATED,
 	PB_AN_TUNNEL_TOO_DEEP,
+	PB_AN_FRAG_OVERLAP,
+	PB_AN_FRAG_CONFLICT,
+	PB_AN_FRAG_DUPLICATE,
+	PB_AN_FRAG_TOO_BIG,
+	PB_AN_FRAG_TINY_FIRST,
+	PB_AN_FRAG_TCP_OFFSET_ONE,
+	PB_AN_FRAG_MALFORMED,
+	PB_AN_FRAG_TOO_MANY,
+	PB_AN_FRAG_DROPPED,
+	PB_AN_FRAG_NOMEM,
+	PB_AN_FRAG_NOT_CAPTURED,
 	PB_AN_SNAPLEN_CUT,
 	PB_AN_MAX
 };
@@ -193,6 +206,15 @@ struct pb_decoded {
 	uint8_t has_frag6;
 	uint16_t frag_offset;      /* bytes */
 	uint32_t frag_id;          /* IPv4 id or IPv6 fragment header id */
+	/* a fragment, as reassembly needs it: the IP header, the length of
+	 * the unfragmentable part, and the fragment's data */
+	const uint8_t *ip_hdr;
+	uint16_t frag_hdr_len;
+	uint8_t frag_whole;        /* all of the fragment's data was captured */
+	uint8_t frag_proto;        /* the datagram's protocol (v6: next header) */
+	const uint8_t *frag_data;
+	uint32_t frag_data_len;
+	uint32_t reassembled_len;  /* set when this fragment completed a datagram */
 
 	/* transport */
 	uint8_t has_ports;
@@ -238,6 +260,28 @@ struct pb_decode_stats {
 
 void pb_decode(const struct pb_packet *p, struct pb_decoded *d,
 	       struct pb_decode_stats *st);
+
+/*
+ * A decoder with state: pb_decode() plus IP fragment reassembly.  The
+ * fragment that completes a datagram is reported with the decode of the
+ * whole datagram (its transport, ports and payload length) in place of its
+ * own, and reassembled_len set; every fragment still gets its own record.
+ */
+struct pb_decoder {
+	struct pb_decode_stats st;
+	int reassemble;
+	struct pb_reasm reasm;
+	struct pb_decoded whole;   /* scratch: the rebuilt datagram */
+	uint64_t frag_not_captured;
+};
+
+int pb_decoder_init(struct pb_decoder *dec, int reassemble,
+		    const struct pb_reasm_limits *lim);
+void pb_decoder_release(struct pb_decoder *dec);
+void pb_decoder_run(struct pb_decoder *dec, const struct pb_packet *p,
+		    struct pb_decoded *d);
+/* End of input: what is still held is discarded (counted as timed out). */
+void pb_decoder_finish(struct pb_decoder *dec);
 
 /* IANA keyword for an IP protocol number ("tcp", "ipv6-icmp"), or NULL. */
 const char *pb_ip_proto_name(uint8_t proto);

@@ -127,6 +127,14 @@ static void dec_ip4(struct pb_cur *c, const struct pb_packet *p,
 			pb_cur_skip(&o, olen - 2u);
 		}
 	}
+	if (d->is_fragment) {
+		d->ip_hdr = h;
+		d->frag_hdr_len = (uint16_t)hlen;
+		d->frag_proto = d->proto;
+		d->frag_data = h + hlen;
+		d->frag_data_len = total - hlen;
+		d->frag_whole = cap == total;
+	}
 	if (d->frag_offset)
 		return; /* a later fragment: no transport header here */
 	pb_cur_init(&t, h + hlen, cap - hlen);
@@ -216,6 +224,7 @@ static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
 			used += (uint32_t)sz;
 			nh = next;
 		} else if (nh == 44) { /* fragment header, RFC 8200 4.5 */
+			const uint8_t *fh = x.pos;
 			uint8_t next = pb_cur_u8(&x);
 			uint16_t off;
 
@@ -234,8 +243,15 @@ static void dec_ip6(struct pb_cur *c, const struct pb_packet *p,
 			d->frag_more = off & 1;
 			/* an atomic fragment (offset 0, M 0) is whole */
 			d->is_fragment = d->frag_offset || d->frag_more;
-			if (d->is_fragment)
+			if (d->is_fragment && !d->frag_data) {
 				st->fragments++;
+				d->ip_hdr = h;
+				d->frag_hdr_len = (uint16_t)(fh - h);
+				d->frag_proto = next;
+				d->frag_data = fh + 8;
+				d->frag_data_len = plen >= used ? plen - used : 0;
+				d->frag_whole = cap == total;
+			}
 			nh = next;
 			if (d->frag_offset) {
 				d->proto = nh;

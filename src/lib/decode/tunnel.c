@@ -178,8 +178,17 @@ void pb_dec_pppoe(struct pb_cur *c, const struct pb_packet *p,
 		st->other_net++;
 		return;
 	}
-	/* the PPP frame is as long as PPPoE says, or what was captured */
+	/* the PPP frame is as long as PPPoE says, or what was captured; on
+	 * the wire it ends there too, when that is before the frame's end */
 	in = pb_cur_sub(c, len);
+	{
+		uint32_t end = (uint32_t)(in.pos - p->data) + len;
+		uint32_t cur = d->wire_end ? d->wire_end
+					   : (p->len > p->caplen ? p->len : p->caplen);
+
+		if (end < cur)
+			d->wire_end = end;
+	}
 	dec_ppp(&in, p, d, st);
 }
 
@@ -335,11 +344,7 @@ static int dec_geneve(struct pb_cur *c, const struct pb_packet *p,
 	uint16_t proto;
 	uint32_t vni;
 
-	if (pb_cur_left(c) < 8) {
-		pb_dec_anomaly(d, st, PB_AN_GENEVE_TRUNCATED, 0);
-		return 0;
-	}
-	if ((c->pos[0] >> 6) != 0)
+	if (pb_cur_left(c) < 8 || (c->pos[0] >> 6) != 0)
 		return 0; /* not Geneve version 0 */
 	b0 = pb_cur_u8(c);
 	optlen = (uint8_t)((b0 & 0x3f) * 4);

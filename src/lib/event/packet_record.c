@@ -215,6 +215,13 @@ static void ip_fields(struct pb_json *j, const struct pb_decoded *d)
 		pb_json_u64(j, d->frag_offset);
 		pb_json_key(j, "more");
 		pb_json_bool(j, d->frag_more);
+		if (d->reassembled_len) {
+			pb_json_key(j, "reassembled");
+			pb_json_obj(j);
+			pb_json_key(j, "length");
+			pb_json_u64(j, d->reassembled_len);
+			pb_json_obj_end(j);
+		}
 		pb_json_obj_end(j);
 	}
 	pb_json_obj_end(j);
