@@ -101,7 +101,8 @@ static int add_path(struct pb_input *in, const char *path, int *cap)
 		closedir(d);
 		if (nn == 0)
 			pb_warn("'%s': no files in the directory", path);
-		qsort(names, nn, sizeof(*names), cmp_name);
+		if (nn > 1) /* names is NULL when the directory is empty */
+			qsort(names, nn, sizeof(*names), cmp_name);
 	} else {
 		names = malloc(sizeof(*names));
 		if (!names || !(names[0] = strdup(path))) {
@@ -277,11 +278,11 @@ int pb_input_open(struct pb_input **out, const char *const *paths, int n,
 			/* reopened when the stream gets there */
 			s->st = *pb_capture_stats(s->cap);
 			s->errors = pb_capture_errors(s->cap);
-			if (s->errors) {
-				/* it failed already: its problems are reported */
-				src_close(s);
+			if (s->errors)
+				/* it reported problems before its first packet
+				 * (records skipped): kept open with that packet,
+				 * as reading it again would report them twice */
 				continue;
-			}
 			pb_capture_free(s->cap);
 			s->cap = NULL;
 			s->has_head = 0;
@@ -290,7 +291,8 @@ int pb_input_open(struct pb_input **out, const char *const *paths, int n,
 			memset(&s->st, 0, sizeof(s->st));
 		}
 	}
-	qsort(in->srcs, (size_t)in->n, sizeof(in->srcs[0]), cmp_first);
+	if (in->n > 1) /* srcs is NULL when only empty directories were named */
+		qsort(in->srcs, (size_t)in->n, sizeof(in->srcs[0]), cmp_first);
 	*out = in;
 	return 0;
 }
