@@ -2480,17 +2480,20 @@ START_TEST(test_gre_unsupported)
 	ck_assert_an(&d, PB_AN_GRE_UNSUPPORTED);
 	ck_assert_uint_eq(d.n_tunnels, 0);
 
-	/* an unknown protocol inside GRE: the tunnel is crossed, no more */
+	/* an unknown protocol inside GRE: the tunnel is crossed, and the
+	 * protocol is left as the ethertype it is */
 	t.f.b[35] = 0x00;
 	t.f.b[36] = 0x12;
 	t.f.b[37] = 0x34;
 	decode_fr(&t.f, PB_LT_ETHERNET, &d);
-	ck_assert_an(&d, PB_AN_GRE_UNSUPPORTED);
+	ck_assert_uint_eq(d.n_anomalies, 0);
 	ck_assert_uint_eq(d.error, 0);
 	ck_assert_uint_eq(d.n_tunnels, 1);
 	ck_assert_uint_eq(d.tunnels[0].id, 0xdeadbeef);
 	ck_assert_uint_eq(d.ip_version, 0);
-	ck_assert_uint_eq(g_st.anomalies[PB_AN_GRE_UNSUPPORTED], 3);
+	ck_assert(d.has_ethertype);
+	ck_assert_uint_eq(d.ethertype, 0x1234);
+	ck_assert_uint_eq(g_st.anomalies[PB_AN_GRE_UNSUPPORTED], 2);
 }
 END_TEST
 
@@ -2616,7 +2619,7 @@ START_TEST(test_geneve)
 
 	/* another protocol: the tunnel is crossed, nothing decoded inside */
 	t.f.b[42] = 0x01;
-	t_put16(&t.f, 44, 0x0806);
+	t_put16(&t.f, 44, 0x88cc);
 	decode_fr(&t.f, PB_LT_ETHERNET, &d);
 	ck_assert_clean(&d);
 	ck_assert_uint_eq(d.n_tunnels, 1);

@@ -35,8 +35,8 @@
 #include "util/banned.h"
 
 enum {
-	ET_IPV4 = 0x0800, ET_IPV6 = 0x86dd, ET_TEB = 0x6558, ET_MPLS = 0x8847,
-	ET_MPLS_MC = 0x8848, ET_ERSPAN2 = 0x88be, ET_ERSPAN3 = 0x22eb,
+	ET_TEB = 0x6558,
+	ET_ERSPAN2 = 0x88be, ET_ERSPAN3 = 0x22eb,
 	ET_PPP = 0x880b,
 	PPP_IPV4 = 0x0021, PPP_IPV6 = 0x0057,
 	UDP_VXLAN = 4789, UDP_GENEVE = 6081, UDP_TEREDO = 3544, UDP_GRE = 4754,
@@ -259,13 +259,9 @@ static void dec_gre(struct pb_cur *c, const struct pb_packet *p,
 		pb_dec_anomaly(d, st, PB_AN_GRE_TRUNCATED, 1);
 		return;
 	}
+	/* The protocol field is an ethertype: GRE's own payloads here, the
+	 * rest (IPv4, IPv6, MPLS...) as after an Ethernet header. */
 	switch (proto) {
-	case ET_IPV4:
-		pb_dec_ip(c, 4, p, d, st);
-		break;
-	case ET_IPV6:
-		pb_dec_ip(c, 6, p, d, st);
-		break;
 	case ET_TEB:
 		pb_dec_ethernet(c, p, d, st);
 		break;
@@ -275,10 +271,6 @@ static void dec_gre(struct pb_cur *c, const struct pb_packet *p,
 		break;
 	case ET_ERSPAN3:
 		dec_erspan(c, 3, p, d, st);
-		break;
-	case ET_MPLS:
-	case ET_MPLS_MC:
-		pb_dec_mpls(c, p, d, st);
 		break;
 	case ET_PPP:
 		dec_ppp(c, p, d, st);
@@ -293,7 +285,7 @@ static void dec_gre(struct pb_cur *c, const struct pb_packet *p,
 		pb_dec_ip(c, 4, p, d, st);
 		break;
 	default:
-		pb_dec_anomaly(d, st, PB_AN_GRE_UNSUPPORTED, 0);
+		pb_dec_ethertype(c, proto, p, d, st);
 		break;
 	}
 }
@@ -363,12 +355,8 @@ static int dec_geneve(struct pb_cur *c, const struct pb_packet *p,
 	}
 	if (proto == ET_TEB)
 		pb_dec_ethernet(c, p, d, st);
-	else if (proto == ET_IPV4)
-		pb_dec_ip(c, 4, p, d, st);
-	else if (proto == ET_IPV6)
-		pb_dec_ip(c, 6, p, d, st);
 	else
-		st->other_net++;
+		pb_dec_ethertype(c, proto, p, d, st);
 	return 1;
 }
 
