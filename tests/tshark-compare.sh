@@ -1,9 +1,10 @@
 #!/bin/bash
 # tshark-compare.sh - pb-decode agrees with tshark on every packet of every
 # sample (addresses, ports, transport, lengths, TCP flags, ICMP type,
-# VLAN ids, Community ID; the innermost packet of a tunnel), and on every
-# well-formed tunnel, MPLS or PPPoE capture of the public corpus plus a
-# fixed tenth of the others when ../shared/corpus is present
+# VLAN ids, Community ID; the innermost packet of a tunnel; datagrams
+# rebuilt from fragments against tshark's own reassembly), and on every
+# well-formed tunnel, MPLS, PPPoE or fragment capture of the public corpus
+# plus a fixed tenth of the others when ../shared/corpus is present
 # (PB_TSHARK_CORPUS=all compares all of them, =none none).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -24,7 +25,8 @@ if [ -f "$CORPUS/public/MANIFEST.tsv" ] && [ "$mode" != none ]; then
 			n++
 			# every capture with an encapsulation, a tenth of the rest
 			if (mode == "all" || n % 10 == 0 ||
-			    $8 ~ /gre|vxlan|geneve|erspan|mpls|pppoe|teredo/) print dir "/" $1
+			    $8 ~ /gre|vxlan|geneve|erspan|mpls|pppoe|teredo/ ||
+			    $1 ~ /frag/) print dir "/" $1
 		}' "$CORPUS/public/MANIFEST.tsv" >> "$list"
 fi
 echo "tshark-compare: $(wc -l < "$list") captures"
