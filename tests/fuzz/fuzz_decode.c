@@ -22,38 +22,39 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void record(const struct pb_packet *p, struct pb_buf *out)
+/* Decode (with fragment reassembly) and write the record. */
+static void record(struct pb_decoder *dec, const struct pb_packet *p, struct pb_buf *out)
 {
 	static const struct pb_record_opts o = { 1, 0 };
-	struct pb_decode_stats st;
 	struct pb_decoded d;
 
-	memset(&st, 0, sizeof(st));
-	pb_decode(p, &d, &st);
+	pb_decoder_run(dec, p, &d);
 	pb_buf_clear(out);
 	pb_packet_record(out, p, &d, &o);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct pb_reasm_limits lim = { 64, 1u << 20, 0, 16 };
+	struct pb_decoder dec;
 	struct pb_buf out;
 
-	if (size < 1)
+	if (size < 1 || ((data[0] & 1) && size < 3))
 		return 0;
 	pb_log_set_level(PB_LOG_QUIET);
+	if (pb_decoder_init(&dec, 1, &lim) < 0)
+		return 0;
 	pb_buf_init(&out, 16u << 20);
 	if (data[0] & 1) {
 		struct pb_packet p;
 
-		if (size < 3)
-			return 0;
 		memset(&p, 0, sizeof(p));
 		p.index = 1;
 		p.linktype = (uint32_t)data[1] << 8 | data[2];
 		p.data = data + 3;
 		p.caplen = p.len = (uint32_t)(size - 3);
 		p.ts.prec = 6;
-		record(&p, &out);
+		record(&dec, &p, &out);
 	} else {
 		struct pb_capture_opts o;
 		struct pb_capture *c;
@@ -68,12 +69,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pb_capture_opts_init(&o);
 			if (pb_capture_open_file(&c, path, &o) == 0) {
 				while (pb_capture_next(c, &p) == 0)
-					record(&p, &out);
+					record(&dec, &p, &out);
 				pb_capture_free(c);
 			}
 		}
 		close(fd);
 	}
+	pb_decoder_finish(&dec);
+	pb_decoder_release(&dec);
 	pb_buf_release(&out);
 	return 0;
 }
