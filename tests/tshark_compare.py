@@ -68,7 +68,8 @@ def tshark_rows(tshark, cap, opts=TSHARK_OPTS):
 TUNNELS = {"gtp", "l2tp", "sflow", "etherip", "nsh", "cflow", "lisp",
            "cisco-wids", "aruba_erm", "tzsp", "ipx", "macsec", "ieee8021ah",
            "avsp", "vxlan-gpe", "gtpv2", "gtpprime", "capwap", "pflog", "pptp",
-           "wlan", "nhrp", "ayiya", "cmd"}
+           "wlan", "nhrp", "ayiya", "cmd", "lisp-data", "ipcomp", "pim",
+           "openflow", "openflow_v4"}
 
 # Where pb-decode and tshark differ on purpose.  Each entry: capture name
 # ending, packet numbers (None: all), fields, and why.
@@ -110,6 +111,10 @@ def expected(t, whole=False):
     protos = t["frame.protocols"].split(":")
     if TUNNELS.intersection(protos):
         return None
+    first_ip = next((i for i, p in enumerate(protos) if p in ("ip", "ipv6")), None)
+    if first_ip is not None and "eth" in protos[first_ip:] and not \
+            {"gre", "vxlan", "geneve", "erspan", "mpls"}.intersection(protos):
+        return None  # Ethernet straight over IP (e.g. an SRv6 next header 143)
     if t["_ws.malformed"]:
         return e  # only the lengths of a packet tshark calls malformed
     # the innermost IP header of the packet itself: tunnels are followed,

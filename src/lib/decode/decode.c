@@ -261,6 +261,9 @@ void pb_decoder_run(struct pb_decoder *dec, const struct pb_packet *p,
 		}
 	}
 	memcpy((char *)d + from, (char *)w + from, to - from);
+	/* the protocol after any AH is the datagram's, too */
+	d->proto = w->proto;
+	d->has_proto = w->has_proto;
 	d->reassembled_len = (uint32_t)out_len;
 	d->layers = (d->layers & (PB_LAYER_ETH | PB_LAYER_SLL | PB_LAYER_VLAN |
 				  (w->n_tunnels ? 0 : PB_LAYER_IP4 | PB_LAYER_IP6))) |
