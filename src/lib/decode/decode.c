@@ -135,7 +135,7 @@ void pb_decode(const struct pb_packet *p, struct pb_decoded *d,
 
 	/* Clear only the header part that later fields are read through:
 	 * the flags and counts; values are written before they are used. */
-	memset(d, 0, sizeof(*d));
+	memset(d, 0, offsetof(struct pb_decoded, tunnels));
 	st->packets++;
 	pb_cur_init(&c, p->data, p->caplen);
 	if (p->caplen < p->len)

@@ -234,9 +234,8 @@ struct pb_decoded {
 	const uint8_t *payload;
 	uint32_t payload_caplen;   /* how much of it was captured */
 
-	/* encapsulations crossed */
+	/* encapsulations crossed (the tunnels themselves are at the end) */
 	uint8_t n_tunnels;
-	struct pb_tunnel tunnels[PB_MAX_TUNNELS];
 	uint8_t n_mpls;            /* labels walked (the first few kept) */
 	uint32_t mpls[PB_MAX_MPLS_KEPT];
 	uint8_t has_pppoe;
@@ -246,6 +245,10 @@ struct pb_decoded {
 	uint8_t n_anomalies;
 	uint8_t anomalies[PB_MAX_ANOMALIES];
 	uint8_t error;
+
+	/* Last, and not cleared per packet: only the first n_tunnels are
+	 * meaningful. */
+	struct pb_tunnel tunnels[PB_MAX_TUNNELS];
 };
 
 struct pb_decode_stats {

@@ -55,13 +55,19 @@ void pb_format_mac(char *out, const uint8_t *m)
 	}
 }
 
+/* Names and messages from the engine's own tables: plain ASCII. */
+static void put_str(struct pb_json *j, const char *s)
+{
+	pb_json_ascii(j, s, strlen(s));
+}
+
 static void put_ip(struct pb_json *j, const char *key, const uint8_t *a, int len)
 {
 	char s[48];
 	size_t n = pb_format_ip(s, a, len);
 
 	pb_json_keyn(j, key, strlen(key));
-	pb_json_str(j, s, n);
+	pb_json_ascii(j, s, n);
 }
 
 static void put_mac(struct pb_json *j, const uint8_t *m)
@@ -70,7 +76,7 @@ static void put_mac(struct pb_json *j, const uint8_t *m)
 
 	pb_format_mac(s, m);
 	pb_json_key(j, "mac");
-	pb_json_str(j, s, 17);
+	pb_json_ascii(j, s, 17);
 }
 
 /* source / destination: mac, ip, port as each is known */
@@ -114,7 +120,7 @@ static void network(struct pb_json *j, const struct pb_decoded *d,
 	pb_json_obj(j);
 	if (type) {
 		pb_json_key(j, "type");
-		pb_json_cstr(j, type);
+		put_str(j, type);
 	}
 	if (d->ip_version && d->has_proto) {
 		const char *t = pb_ip_proto_name(d->proto);
@@ -123,7 +129,7 @@ static void network(struct pb_json *j, const struct pb_decoded *d,
 
 		if (t) {
 			pb_json_key(j, "transport");
-			pb_json_cstr(j, t);
+			put_str(j, t);
 		}
 		/* ECS keeps the protocol number as a string */
 		if (d->proto >= 100)
@@ -132,7 +138,7 @@ static void network(struct pb_json *j, const struct pb_decoded *d,
 			num[n++] = (char)('0' + d->proto / 10 % 10);
 		num[n++] = (char)('0' + d->proto % 10);
 		pb_json_key(j, "iana_number");
-		pb_json_str(j, num, n);
+		pb_json_ascii(j, num, n);
 		{
 			struct pb_flow_tuple ft = {
 				d->src_ip, d->dst_ip, d->addr_len, d->proto, 0, 0, 0
@@ -150,7 +156,7 @@ static void network(struct pb_json *j, const struct pb_decoded *d,
 			}
 			if (pb_community_id(cid, &ft, o->cid_seed) == 0) {
 				pb_json_key(j, "community_id");
-				pb_json_str(j, cid, PB_COMMUNITY_ID_LEN);
+				pb_json_ascii(j, cid, PB_COMMUNITY_ID_LEN);
 			}
 		}
 	}
@@ -196,11 +202,11 @@ static void ip_fields(struct pb_json *j, const struct pb_decoded *d)
 		pb_json_key(j, "flags");
 		pb_json_arr(j);
 		if (d->ip_flags & PB_IP_RF)
-			pb_json_cstr(j, "RF");
+			put_str(j, "RF");
 		if (d->ip_flags & PB_IP_DF)
-			pb_json_cstr(j, "DF");
+			put_str(j, "DF");
 		if (d->ip_flags & PB_IP_MF)
-			pb_json_cstr(j, "MF");
+			put_str(j, "MF");
 		pb_json_arr_end(j);
 	} else {
 		pb_json_key(j, "flow_label");
@@ -241,7 +247,7 @@ static void tunnel_fields(struct pb_json *j, const struct pb_decoded *d)
 
 		pb_json_obj(j);
 		pb_json_key(j, "type");
-		pb_json_cstr(j, pb_tunnel_name(t->type));
+		put_str(j, pb_tunnel_name(t->type));
 		if (t->has_id) {
 			pb_json_key(j, "id");
 			pb_json_u64(j, t->id);
@@ -306,7 +312,7 @@ static void tcp_fields(struct pb_json *j, const struct pb_decoded *d)
 	pb_json_arr(j);
 	for (i = 0; i < 9; i++)
 		if (d->tcp_flags & (1u << i))
-			pb_json_cstr(j, names[i]);
+			put_str(j, names[i]);
 	pb_json_arr_end(j);
 	pb_json_key(j, "seq");
 	pb_json_u64(j, d->seq);
@@ -383,8 +389,8 @@ static void arp_fields(struct pb_json *j, const struct pb_decoded *d)
 	pb_json_obj(j);
 	pb_json_key(j, "operation");
 	switch (d->arp_op) {
-	case 1: pb_json_cstr(j, "request"); break;
-	case 2: pb_json_cstr(j, "reply"); break;
+	case 1: put_str(j, "request"); break;
+	case 2: put_str(j, "reply"); break;
 	default: pb_json_u64(j, d->arp_op); break;
 	}
 	if (d->arp_spa) {
@@ -392,11 +398,11 @@ static void arp_fields(struct pb_json *j, const struct pb_decoded *d)
 
 		pb_format_mac(mac, d->arp_sha);
 		pb_json_key(j, "sender_mac");
-		pb_json_str(j, mac, 17);
+		pb_json_ascii(j, mac, 17);
 		put_ip(j, "sender_ip", d->arp_spa, 4);
 		pb_format_mac(mac, d->arp_tha);
 		pb_json_key(j, "target_mac");
-		pb_json_str(j, mac, 17);
+		pb_json_ascii(j, mac, 17);
 		put_ip(j, "target_ip", d->arp_tpa, 4);
 	}
 	pb_json_obj_end(j);
@@ -416,7 +422,7 @@ void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
 	pb_json_obj(&j);
 	n = pb_time_format(ts, &p->ts);
 	pb_json_key(&j, "@timestamp");
-	pb_json_str(&j, ts, n);
+	pb_json_ascii(&j, ts, n);
 	pb_json_key(&j, "event");
 	pb_json_raw(&j, event_obj, sizeof(event_obj) - 1);
 
@@ -469,13 +475,13 @@ void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
 			int k = snprintf(et, sizeof(et), "0x%04x", d->ethertype);
 
 			pb_json_key(&j, "ethertype");
-			pb_json_str(&j, et, (size_t)k);
+			pb_json_ascii(&j, et, (size_t)k);
 		}
 		if (d->n_anomalies) {
 			pb_json_key(&j, "anomalies");
 			pb_json_arr(&j);
 			for (i = 0; i < d->n_anomalies; i++)
-				pb_json_cstr(&j, pb_anomaly_name(d->anomalies[i]));
+				put_str(&j, pb_anomaly_name(d->anomalies[i]));
 			pb_json_arr_end(&j);
 		}
 		pb_json_obj_end(&j);
@@ -484,7 +490,7 @@ void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
 		pb_json_key(&j, "error");
 		pb_json_obj(&j);
 		pb_json_key(&j, "message");
-		pb_json_cstr(&j, pb_anomaly_message(d->error));
+		put_str(&j, pb_anomaly_message(d->error));
 		pb_json_obj_end(&j);
 	}
 	pb_json_obj_end(&j);

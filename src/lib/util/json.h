@@ -53,6 +53,25 @@ static inline void pb_json_keyn(struct pb_json *j, const char *name, size_t n)
 }
 #define pb_json_key(j, lit) pb_json_keyn((j), "" lit "", sizeof(lit) - 1)
 void pb_json_str(struct pb_json *j, const void *s, size_t n);
+/* A string the caller formatted itself and knows needs no escaping
+ * (printable ASCII without '"' or '\\'): written as it is. */
+static inline void pb_json_ascii(struct pb_json *j, const char *s, size_t n)
+{
+	struct pb_buf *b = j->b;
+	char *p;
+
+	if (b->cap - b->len < n + 4 && pb_buf_grow(b, n + 4) < 0)
+		return;
+	p = b->data + b->len;
+	if (j->comma)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '"';
+	b->len = (size_t)(p - b->data);
+	j->comma = 1;
+}
 void pb_json_cstr(struct pb_json *j, const char *s);
 void pb_json_u64(struct pb_json *j, uint64_t v);
 void pb_json_i64(struct pb_json *j, int64_t v);
