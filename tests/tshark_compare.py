@@ -244,6 +244,18 @@ def actual(r, e):
     return a
 
 
+def report(cap, n, label, e, a, bad):
+    """Print how e (tshark) and a (pb-decode) differ; 1 when they do."""
+    diff = {k: (e[k], a.get(k)) for k in e
+            if e[k] is not None and e[k] != a.get(k) and not known(cap, n, k)}
+    if not diff:
+        return 0
+    if bad < 5:
+        print(f"{cap}: packet {n}{label}: " + ", ".join(
+            f"{k} tshark={v[0]!r} pb={v[1]!r}" for k, v in diff.items()))
+    return 1
+
+
 def main():
     pb, tshark, caps = sys.argv[1], sys.argv[2], sys.argv[3:]
     passed = failed = skipped = 0
@@ -267,14 +279,7 @@ def main():
                 # pb-decode stopped early (truncated or invalid): only
                 # the frame lengths are comparable
                 e = {"length": e["length"], "caplen": e["caplen"]}
-            a = actual(r, e)
-            diff = {k: (e[k], a.get(k)) for k in e
-                    if e[k] is not None and e[k] != a.get(k) and not known(cap, n, k)}
-            if diff:
-                bad += 1
-                if bad <= 5:
-                    print(f"{cap}: packet {n}: " + ", ".join(
-                        f"{k} tshark={v[0]!r} pb={v[1]!r}" for k, v in diff.items()))
+            bad += report(cap, n, "", e, actual(r, e), bad)
         # The fragments that completed a datagram, against tshark's own
         # reassembly: the whole datagram's transport, ports and lengths.
         whole = [r for r in recs if "reassembled" in r.get("ip", {}).get("fragment", {})]
@@ -294,13 +299,7 @@ def main():
                     a["sport"] = r.get("source", {}).get("port")
                     a["dport"] = r.get("destination", {}).get("port")
                     a["payload"] = r.get("payload", {}).get("bytes")
-                diff = {k: (e[k], a.get(k)) for k in e
-                        if e[k] is not None and e[k] != a.get(k) and not known(cap, n, k)}
-                if diff:
-                    bad += 1
-                    if bad <= 5:
-                        print(f"{cap}: packet {n} (reassembled): " + ", ".join(
-                            f"{k} tshark={v[0]!r} pb={v[1]!r}" for k, v in diff.items()))
+                bad += report(cap, n, " (reassembled)", e, a, bad)
         if bad:
             failed += 1
         else:

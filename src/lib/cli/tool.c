@@ -365,14 +365,6 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		usage_hint(d);
 		return PB_EXIT_USAGE;
 	}
-	if (t->iopts.cap.bpf) {
-		char err[512];
-
-		if (pb_capture_check_filter(t->iopts.cap.bpf, err, sizeof(err)) < 0) {
-			pb_error("bad filter '%s': %s", t->iopts.cap.bpf, err);
-			return PB_EXIT_USAGE;
-		}
-	}
 	if (load_config(t) < 0)
 		return PB_EXIT_USAGE;
 	if (promisc_off)
@@ -383,7 +375,7 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		char err[512];
 
 		if (pb_capture_check_filter(t->iopts.cap.bpf, err, sizeof(err)) < 0) {
-			pb_error("bad bpf_filter '%s': %s", t->iopts.cap.bpf, err);
+			pb_error("bad filter '%s': %s", t->iopts.cap.bpf, err);
 			return PB_EXIT_USAGE;
 		}
 	}

@@ -202,7 +202,10 @@ static void dec_erspan(struct pb_cur *c, int version, const struct pb_packet *p,
 	t->type = PB_TUN_ERSPAN;
 	t->erspan_version = (uint8_t)version;
 	if (version >= 2) {
-		uint16_t w0 = pb_cur_be16(c), w1 = pb_cur_be16(c);
+		uint16_t w1;
+
+		pb_cur_skip(c, 2); /* version and original VLAN */
+		w1 = pb_cur_be16(c);
 
 		pb_cur_skip(c, 4); /* II: reserved and index; III: timestamp */
 		if (version == 3) {
@@ -217,7 +220,6 @@ static void dec_erspan(struct pb_cur *c, int version, const struct pb_packet *p,
 			pb_dec_anomaly(d, st, PB_AN_ERSPAN_TRUNCATED, 1);
 			return;
 		}
-		(void)w0;
 		t->has_id = 1;
 		t->id = w1 & 0x3ff; /* session id */
 	}
