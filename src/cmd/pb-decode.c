@@ -47,45 +47,6 @@ static const struct pb_tool_desc desc = {
 	.reads_packets = 1,
 };
 
-static void print_decode_stats(const struct pb_decoder *dec)
-{
-	const struct pb_decode_stats *st = &dec->st;
-	int a;
-
-	fprintf(stderr, "  decoded: ipv4 %llu, ipv6 %llu, arp %llu, other %llu\n",
-		(unsigned long long)st->ipv4, (unsigned long long)st->ipv6,
-		(unsigned long long)st->arp, (unsigned long long)st->other_net);
-	fprintf(stderr, "           tcp %llu, udp %llu, icmp %llu, icmpv6 %llu, "
-		"other %llu, fragments %llu\n",
-		(unsigned long long)st->tcp, (unsigned long long)st->udp,
-		(unsigned long long)st->icmp, (unsigned long long)st->icmp6,
-		(unsigned long long)st->other_transport,
-		(unsigned long long)st->fragments);
-	if (st->tunnelled)
-		fprintf(stderr, "  tunnel layers      %llu\n", (unsigned long long)st->tunnelled);
-	if (dec->reassemble && st->fragments) {
-		const struct pb_reasm_stats *r = &dec->reasm.st;
-
-		fprintf(stderr, "  fragments: reassembled %llu datagrams; not reassembled: "
-			"timed out %llu, evicted %llu, too big %llu, malformed %llu, "
-			"overlap drops %llu, too many %llu, not captured %llu\n",
-			(unsigned long long)r->reassembled, (unsigned long long)r->timed_out,
-			(unsigned long long)r->evicted_for_limits, (unsigned long long)r->too_big,
-			(unsigned long long)r->bad, (unsigned long long)r->overlap_drops,
-			(unsigned long long)r->too_many_fragments,
-			(unsigned long long)dec->frag_not_captured);
-		fprintf(stderr, "  fragment anomalies: overlaps %llu (conflicting %llu), "
-			"duplicates %llu, tiny first %llu\n",
-			(unsigned long long)r->overlaps, (unsigned long long)r->overlap_conflicts,
-			(unsigned long long)r->duplicates, (unsigned long long)r->tiny_first);
-	}
-	fprintf(stderr, "  not fully decoded  %llu\n", (unsigned long long)st->errors);
-	for (a = 1; a < PB_AN_MAX; a++)
-		if (st->anomalies[a])
-			fprintf(stderr, "    %-28s %llu\n", pb_anomaly_name(a),
-				(unsigned long long)st->anomalies[a]);
-}
-
 int main(int argc, char **argv)
 {
 	struct pb_decoder dec;
@@ -118,7 +79,7 @@ int main(int argc, char **argv)
 	pb_decoder_finish(&dec);
 	if (t.stats) {
 		pb_tool_print_capture_stats(&t);
-		print_decode_stats(&dec);
+		pb_tool_print_decode_stats(&dec);
 	}
 	pb_decoder_release(&dec);
 	return pb_tool_finish(&t, 0);

@@ -322,8 +322,8 @@ static int live_next(struct pb_capture *c, struct pb_packet *p)
 			 * may never time out on an idle Linux interface.) */
 			struct pollfd pfd = { pcap_get_selectable_fd(c->live), POLLIN, 0 };
 
-			if (pfd.fd >= 0)
-				poll(&pfd, 1, 100);
+			if (pfd.fd >= 0 && poll(&pfd, 1, 100) == 0 && c->opts.idle_wakeup)
+				return PB_EAGAIN;
 			continue;
 		}
 		if (rc == PCAP_ERROR_BREAK)

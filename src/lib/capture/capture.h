@@ -45,6 +45,7 @@ struct pb_capture_opts {
 	int promisc;            /* live: promiscuous mode */
 	double duration;        /* live: stop after this many seconds */
 	int strict;             /* stop at the first bad NDJSON line */
+	int idle_wakeup;        /* live: PB_EAGAIN after 100 ms with no packet */
 };
 
 void pb_capture_opts_init(struct pb_capture_opts *o);
@@ -74,7 +75,8 @@ int pb_capture_open_file(struct pb_capture **out, const char *path,
 int pb_capture_open_live(struct pb_capture **out, const char *device,
 			 const struct pb_capture_opts *opts);
 
-/* 0 and a packet, PB_EOF at the end, another PB_E* for a fatal error. */
+/* 0 and a packet, PB_EOF at the end, PB_EAGAIN when live and idle (with
+ * idle_wakeup), another PB_E* for a fatal error. */
 int pb_capture_next(struct pb_capture *c, struct pb_packet *p);
 
 enum pb_input_kind pb_capture_kind(const struct pb_capture *c);

@@ -43,6 +43,8 @@ struct pb_input;
  * Problems are reported on standard error.  0 or a PB_E* code. */
 int pb_input_open(struct pb_input **out, const char *const *paths, int n,
 		  const char *device, const struct pb_input_opts *o);
+/* 0 and a packet, PB_EOF, PB_EAGAIN (live, idle, when asked for), or a
+ * fatal PB_E* code. */
 int pb_input_next(struct pb_input *in, struct pb_packet *p);
 const struct pb_input_stats *pb_input_stats(const struct pb_input *in);
 /* Capture statistics summed over every source read so far. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "decode/decode.h"
 #include "util/log.h"
 #include "util/time.h"
 #include "util/banned.h"
@@ -174,13 +175,8 @@ static int apply_interface_conf(struct pb_tool *t)
 	else if (rc < 0)
 		return rc;
 	if ((rc = pb_conf_int(c, KEY("snaplen"), &v)) == 0) {
-		if (v < 1 || v > 262144) {
-			const struct pb_conf_node *n = pb_conf_get(c, key);
-
-			snprintf(c->err, sizeof(c->err), "%s:%d: %s: snaplen must be "
-				 "from 1 to 262144", n->file, n->line, key);
-			return PB_EUSAGE;
-		}
+		if (v < 1 || v > 262144)
+			return pb_conf_fail(c, key, "snaplen must be from 1 to 262144");
 		if (!t->iopts.cap.snaplen)
 			t->iopts.cap.snaplen = (int)v;
 	} else if (rc < 0) {
@@ -241,6 +237,7 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 	t->out_fd = STDOUT_FILENO;
 	pb_buf_init(&t->out, 64u << 20);
 	pb_capture_opts_init(&t->iopts.cap);
+	t->iopts.cap.idle_wakeup = d->live_idle;
 	t->iopts.cap.snaplen = 0; /* 0 until set: the configuration may set it */
 	t->progress = isatty(STDERR_FILENO);
 	pb_log_set_prog(d->name);
@@ -366,6 +363,8 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		return PB_EXIT_USAGE;
 	}
 	if (load_config(t) < 0)
+		return PB_EXIT_USAGE;
+	if (d->on_conf && d->on_conf(t) < 0)
 		return PB_EXIT_USAGE;
 	if (promisc_off)
 		t->iopts.cap.promisc = 0;
@@ -524,6 +523,48 @@ void pb_tool_print_capture_stats(struct pb_tool *t)
 	fprintf(stderr, "  records written    %llu\n", (unsigned long long)t->written);
 	fprintf(stderr, "  elapsed            %.3f s (%.0f packets/s)\n", el,
 		el > 0 ? (double)s.records / el : 0);
+}
+
+void pb_tool_print_decode_stats(const struct pb_decoder *dec)
+{
+	const struct pb_decode_stats *st = &dec->st;
+	int a;
+
+	fprintf(stderr, "  decoded: ipv4 %llu, ipv6 %llu, arp %llu, other %llu\n",
+		(unsigned long long)st->ipv4, (unsigned long long)st->ipv6,
+		(unsigned long long)st->arp, (unsigned long long)st->other_net);
+	fprintf(stderr, "           tcp %llu, udp %llu, icmp %llu, icmpv6 %llu, "
+		"other %llu, fragments %llu\n",
+		(unsigned long long)st->tcp, (unsigned long long)st->udp,
+		(unsigned long long)st->icmp, (unsigned long long)st->icmp6,
+		(unsigned long long)st->other_transport,
+		(unsigned long long)st->fragments);
+	if (st->tunnelled)
+		fprintf(stderr, "  tunnel layers      %llu\n", (unsigned long long)st->tunnelled);
+	if (dec->reassemble && st->fragments) {
+		const struct pb_reasm_stats *r = &dec->reasm.st;
+
+		fprintf(stderr, "  fragments: reassembled %llu datagrams; not reassembled: "
+			"timed out %llu, evicted %llu, too big %llu, malformed %llu, "
+			"overlap drops %llu, too many %llu, not captured %llu\n",
+			(unsigned long long)r->reassembled, (unsigned long long)r->timed_out,
+			(unsigned long long)r->evicted_for_limits, (unsigned long long)r->too_big,
+			(unsigned long long)r->bad, (unsigned long long)r->overlap_drops,
+			(unsigned long long)r->too_many_fragments,
+			(unsigned long long)dec->frag_not_captured);
+		if (r->frames_dropped)
+			fprintf(stderr, "  fragment frames of datagrams not rebuilt %llu\n",
+				(unsigned long long)r->frames_dropped);
+		fprintf(stderr, "  fragment anomalies: overlaps %llu (conflicting %llu), "
+			"duplicates %llu, tiny first %llu\n",
+			(unsigned long long)r->overlaps, (unsigned long long)r->overlap_conflicts,
+			(unsigned long long)r->duplicates, (unsigned long long)r->tiny_first);
+	}
+	fprintf(stderr, "  not fully decoded  %llu\n", (unsigned long long)st->errors);
+	for (a = 1; a < PB_AN_MAX; a++)
+		if (st->anomalies[a])
+			fprintf(stderr, "    %-28s %llu\n", pb_anomaly_name(a),
+				(unsigned long long)st->anomalies[a]);
 }
 
 int pb_tool_finish(struct pb_tool *t, uint64_t data_errors)

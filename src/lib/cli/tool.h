@@ -37,7 +37,14 @@ struct pb_tool_desc {
 	const char *own_help;      /* help text for the tool's options */
 	const struct option *opts; /* terminated by a zero entry, or NULL */
 	int (*on_opt)(struct pb_tool *t, int val, const char *arg);
+	/* Called once the configuration is loaded (and before --check-config
+	 * reports): read the tool's own keys; 0, or PB_EUSAGE after saying
+	 * why.  May be NULL. */
+	int (*on_conf)(struct pb_tool *t);
 	int reads_packets;         /* takes -r/-i/-f and the capture options */
+	int live_idle;             /* live: pb_input_next() returns PB_EAGAIN
+				    * after 100 ms without a packet, so the
+				    * tool can act on the clock */
 };
 
 struct pb_tool {
@@ -92,6 +99,10 @@ void pb_tool_tick(struct pb_tool *t);
 
 /* Print the common part of --stats. */
 void pb_tool_print_capture_stats(struct pb_tool *t);
+
+/* Print the decoder's part of --stats (layers, reassembly, anomalies). */
+struct pb_decoder;
+void pb_tool_print_decode_stats(const struct pb_decoder *dec);
 
 /* Flush, close, and work out the exit status (data_errors: the tool's own
  * count of problems that make the exit status 1). */

@@ -959,6 +959,15 @@ int pb_conf_str(struct pb_conf *c, const char *path, const char **out)
 	return rc;
 }
 
+int pb_conf_fail(struct pb_conf *c, const char *path, const char *why)
+{
+	const struct pb_conf_node *n = pb_conf_get(c, path);
+
+	if (n && n->file)
+		return conf_err(c, "%s:%d: %s: %s", n->file, n->line, path, why);
+	return conf_err(c, "%s: %s", path, why);
+}
+
 #define PB_CONF_GETTER(fn, type, parse, what)                                   \
 	int fn(struct pb_conf *c, const char *path, type *out)                  \
 	{                                                                       \

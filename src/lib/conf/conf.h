@@ -65,6 +65,10 @@ int pb_conf_duration(struct pb_conf *c, const char *path, int64_t *out_ns);
 /* Sizes: "10mb", "5 KiB", "1024"; the result is in bytes. */
 int pb_conf_size(struct pb_conf *c, const char *path, uint64_t *out);
 
+/* A value the caller found wrong: c->err becomes "file:line: path: why"
+ * (or "path: why" when absent); returns PB_EUSAGE. */
+int pb_conf_fail(struct pb_conf *c, const char *path, const char *why);
+
 /* Value parsers shared with the typed getters (0 or -1). */
 int pb_parse_bool(const char *s, int *out);
 int pb_parse_int(const char *s, int64_t *out);

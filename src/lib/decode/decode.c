@@ -221,8 +221,11 @@ void pb_decoder_run(struct pb_decoder *dec, const struct pb_packet *p,
 	f.data = d->frag_data;
 	f.data_len = d->frag_data_len;
 	f.offset = d->frag_offset;
+	f.frame_len = p->len;
 	rc = pb_reasm_add(&dec->reasm, &f, pb_time_ns(&p->ts), &out, &out_len, &an);
 	frag_anomalies(d, &dec->st, an);
+	if (rc == 0)
+		d->frag_held = 1;
 	if (rc != 1)
 		return;
 	/* Decode the whole datagram as raw IP, then take its network and
@@ -274,4 +277,7 @@ void pb_decoder_run(struct pb_decoder *dec, const struct pb_packet *p,
 			d->anomalies[d->n_anomalies++] = w->anomalies[i];
 	if (w->error && !d->error)
 		d->error = w->error;
+	/* after the copy above, which may span these fields */
+	d->frag_frames = dec->reasm.done_frames;
+	d->frag_wire = dec->reasm.done_wire;
 }

@@ -215,6 +215,13 @@ struct pb_decoded {
 	const uint8_t *frag_data;
 	uint32_t frag_data_len;
 	uint32_t reassembled_len;  /* set when this fragment completed a datagram */
+	/* what reassembly did with the fragment (pb_decoder_run): held for
+	 * later, or completed a datagram of frag_frames frames whose frame
+	 * lengths sum to frag_wire.  Neither: not taken (dropped, cut by the
+	 * snaplen, or reassembly off). */
+	uint8_t frag_held;
+	uint32_t frag_frames;
+	uint64_t frag_wire;
 
 	/* transport */
 	uint8_t has_ports;

@@ -87,6 +87,8 @@ struct pb_reasm_dg {
 	uint32_t have;         /* bytes held (pieces are disjoint) */
 	uint32_t n;            /* pieces held */
 	uint64_t bytes;        /* have + hdr_len: counted in max_bytes */
+	uint32_t frames;       /* fragments offered to it, as frames */
+	uint64_t wire;         /* and their frame_len */
 };
 
 /* What a fragment would do to a datagram (dg_inspect). */
@@ -212,6 +214,7 @@ static void dg_drop(struct pb_reasm *r, uint32_t i)
 	for (k = 0; k < dg->n; k++)
 		free(pc[k].data);
 	free(dg->hdr);
+	r->st.frames_dropped += dg->frames; /* 0 once rebuilt */
 	r->st.held_bytes -= dg->bytes;
 	r->st.held_datagrams--;
 	/* unlink from the hash chain (singly linked: walk to it) */
@@ -747,6 +750,9 @@ static int reasm_add(struct pb_reasm *r, const struct pb_reasm_frag *f,
 		*out = r->out;
 		*out_len = f->hdr_len + f->data_len;
 		r->st.reassembled++;
+		r->attached = 1;
+		r->done_frames = 1;
+		r->done_wire = f->frame_len;
 		return 1;
 	}
 	key_make(key, f);
@@ -766,14 +772,22 @@ static int reasm_add(struct pb_reasm *r, const struct pb_reasm_frag *f,
 		i = dg_new(r, key, h, now_ns);
 		fresh_dg = 1;
 	}
+	/* from here the frame's fate is its datagram's */
+	r->attached = 1;
+	r->dg[i].frames++;
+	r->dg[i].wire += f->frame_len;
 	rc = dg_add(r, i, f, nh_off, an);
 	if (rc == 1) {
 		/* whole: lay it out, and the slot is free again */
+		r->done_frames = r->dg[i].frames;
+		r->done_wire = r->dg[i].wire;
+		r->dg[i].frames = 0;
 		rc = dg_finish(r, i, out, out_len);
 		if (rc == 1) {
 			r->st.reassembled++;
 		} else {
 			r->st.bad++; /* cannot happen: pieces are checked */
+			r->st.frames_dropped += r->done_frames;
 			*an |= PB_REASM_MALFORMED;
 		}
 		dg_drop(r, i);
@@ -803,9 +817,14 @@ int pb_reasm_add(struct pb_reasm *r, const struct pb_reasm_frag *f,
 	*out = NULL;
 	*out_len = 0;
 	r->st.fragments++;
+	r->attached = 0;
+	r->done_frames = 0;
+	r->done_wire = 0;
 	/* amortised: each datagram expires once, in age order */
 	pb_reasm_expire(r, now_ns);
 	rc = reasm_add(r, f, now_ns, out, out_len, &an);
+	if (!r->attached)
+		r->st.frames_dropped++; /* refused before it was held */
 	if (anomalies)
 		*anomalies = an;
 	return rc;

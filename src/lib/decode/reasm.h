@@ -99,6 +99,9 @@ struct pb_reasm_stats {
 	uint64_t tcp_offset_one;     /* RFC 1858 offset-8 TCP fragments */
 	uint64_t bad;                /* fragments dropped as malformed */
 	uint64_t alloc_failed;       /* malloc returned NULL */
+	/* frames (fragments as captured) of datagrams never rebuilt: held
+	 * ones that expired or were dropped, and ones refused outright */
+	uint64_t frames_dropped;
 	/* gauges: what is held now, and the most ever held */
 	uint64_t held_datagrams, held_bytes;
 	uint64_t peak_datagrams, peak_bytes;
@@ -123,6 +126,8 @@ struct pb_reasm_frag {
 	const uint8_t *data;  /* the fragment's payload */
 	size_t data_len;
 	uint32_t offset;      /* in bytes: the offset field times 8 */
+	uint32_t frame_len;   /* the frame's length on the wire (for the
+			       * frame accounting below) */
 };
 
 struct pb_reasm_dg;     /* one datagram being reassembled */
@@ -139,6 +144,11 @@ struct pb_reasm {
 	uint32_t free_head;              /* unused slots, linked */
 	uint32_t age_head, age_tail;     /* held slots, oldest first */
 	uint8_t *out;                    /* PB_REASM_OUT_MAX bytes */
+	/* After pb_reasm_add() returned 1: the frames that made the
+	 * datagram and the sum of their frame_len, duplicates included. */
+	uint32_t done_frames;
+	uint64_t done_wire;
+	int attached;                    /* scratch: this fragment was held */
 };
 
 /* Allocate the tables (all the fixed memory there will be).  l may be

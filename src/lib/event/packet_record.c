@@ -8,76 +8,18 @@
  */
 #include "event/packet_record.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "event/ecs.h"
 #include "util/community_id.h"
 #include "util/json.h"
 #include "util/time.h"
 #include "util/banned.h"
 
-size_t pb_format_ip(char *out, const uint8_t *a, int len)
-{
-	if (len == 4) {
-		char *p = out;
-		int i;
-
-		for (i = 0; i < 4; i++) {
-			unsigned v = a[i];
-
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
-			if (i < 3)
-				*p++ = '.';
-		}
-		*p = '\0';
-		return (size_t)(p - out);
-	}
-	/* inet_ntop follows RFC 5952: lower case, longest zero run as :: */
-	if (!inet_ntop(AF_INET6, a, out, 46))
-		out[0] = '\0';
-	return strlen(out);
-}
-
-void pb_format_mac(char *out, const uint8_t *m)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int i;
-
-	for (i = 0; i < 6; i++) {
-		out[i * 3] = hex[m[i] >> 4];
-		out[i * 3 + 1] = hex[m[i] & 15];
-		out[i * 3 + 2] = i < 5 ? '-' : '\0';
-	}
-}
-
-/* Names and messages from the engine's own tables: plain ASCII. */
-static void put_str(struct pb_json *j, const char *s)
-{
-	pb_json_ascii(j, s, strlen(s));
-}
-
-static void put_ip(struct pb_json *j, const char *key, const uint8_t *a, int len)
-{
-	char s[48];
-	size_t n = pb_format_ip(s, a, len);
-
-	pb_json_keyn(j, key, strlen(key));
-	pb_json_ascii(j, s, n);
-}
-
-static void put_mac(struct pb_json *j, const uint8_t *m)
-{
-	char s[18];
-
-	pb_format_mac(s, m);
-	pb_json_key(j, "mac");
-	pb_json_ascii(j, s, 17);
-}
+#define put_str pb_ecs_str
+#define put_ip pb_ecs_ip
+#define put_mac pb_ecs_mac
 
 /* source / destination: mac, ip, port as each is known */
 static void endpoint(struct pb_json *j, const char *name, const uint8_t *mac,
@@ -124,21 +66,12 @@ static void network(struct pb_json *j, const struct pb_decoded *d,
 	}
 	if (d->ip_version && d->has_proto) {
 		const char *t = pb_ip_proto_name(d->proto);
-		char num[4];
-		size_t n = 0;
 
 		if (t) {
 			pb_json_key(j, "transport");
 			put_str(j, t);
 		}
-		/* ECS keeps the protocol number as a string */
-		if (d->proto >= 100)
-			num[n++] = (char)('0' + d->proto / 100);
-		if (d->proto >= 10)
-			num[n++] = (char)('0' + d->proto / 10 % 10);
-		num[n++] = (char)('0' + d->proto % 10);
-		pb_json_key(j, "iana_number");
-		pb_json_ascii(j, num, n);
+		pb_ecs_iana_number(j, d->proto);
 		{
 			struct pb_flow_tuple ft = {
 				d->src_ip, d->dst_ip, d->addr_len, d->proto, 0, 0, 0
@@ -298,9 +231,6 @@ static void carrier_fields(struct pb_json *j, const struct pb_decoded *d)
 
 static void tcp_fields(struct pb_json *j, const struct pb_decoded *d)
 {
-	static const char *const names[] = {
-		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"
-	};
 	const struct pb_tcp_opts *t = &d->tcpopt;
 	int i;
 
@@ -309,11 +239,7 @@ static void tcp_fields(struct pb_json *j, const struct pb_decoded *d)
 	pb_json_key(j, "tcp");
 	pb_json_obj(j);
 	pb_json_key(j, "flags");
-	pb_json_arr(j);
-	for (i = 0; i < 9; i++)
-		if (d->tcp_flags & (1u << i))
-			put_str(j, names[i]);
-	pb_json_arr_end(j);
+	pb_ecs_tcp_flags(j, d->tcp_flags);
 	pb_json_key(j, "seq");
 	pb_json_u64(j, d->seq);
 	pb_json_key(j, "ack");

@@ -6,6 +6,7 @@
 
 #include "capture/capture.h"
 #include "decode/decode.h"
+#include "event/ecs.h"
 #include "util/buf.h"
 
 struct pb_record_opts {
@@ -16,10 +17,5 @@ struct pb_record_opts {
 /* Append one record and a newline to out. */
 void pb_packet_record(struct pb_buf *out, const struct pb_packet *p,
 		      const struct pb_decoded *d, const struct pb_record_opts *o);
-
-/* Format an IPv4 or IPv6 address (RFC 5952 for v6); returns length. */
-size_t pb_format_ip(char *out, const uint8_t *addr, int len);
-/* Format a MAC address the ECS way: 00-1A-2B-3C-4D-5E. */
-void pb_format_mac(char *out, const uint8_t *mac);
 
 #endif

@@ -7,27 +7,29 @@
 #include "util/base64.h"
 #include "util/banned.h"
 
-/* ICMP types that come in request/reply pairs: the counterpart type is
- * used as the destination "port" so both directions hash alike. */
-static int icmp_counterpart(uint8_t type, int v6, uint8_t *other)
+int pb_icmp_counterpart(uint8_t type, int v6, uint8_t *other, int *is_request)
 {
+	/* { request, reply } */
 	static const uint8_t v4[][2] = {
-		{ 8, 0 }, { 0, 8 }, { 13, 14 }, { 14, 13 }, { 15, 16 }, { 16, 15 },
-		{ 10, 9 }, { 9, 10 }, { 17, 18 }, { 18, 17 },
+		{ 8, 0 }, { 13, 14 }, { 15, 16 }, { 10, 9 }, { 17, 18 },
 	};
 	static const uint8_t v6t[][2] = {
-		{ 128, 129 }, { 129, 128 }, { 133, 134 }, { 134, 133 },
-		{ 135, 136 }, { 136, 135 }, { 130, 131 }, { 131, 130 },
-		{ 139, 140 }, { 140, 139 }, { 144, 145 }, { 145, 144 },
+		{ 128, 129 }, { 133, 134 }, { 135, 136 }, { 130, 131 },
+		{ 139, 140 }, { 144, 145 },
 	};
 	size_t i, n = v6 ? sizeof(v6t) / 2 : sizeof(v4) / 2;
 	const uint8_t (*tab)[2] = v6 ? v6t : v4;
 
-	for (i = 0; i < n; i++)
-		if (tab[i][0] == type) {
-			*other = tab[i][1];
+	for (i = 0; i < n; i++) {
+		if (tab[i][0] == type || tab[i][1] == type) {
+			int req = tab[i][0] == type;
+
+			*other = tab[i][req];
+			if (is_request)
+				*is_request = req;
 			return 1;
 		}
+	}
 	return 0;
 }
 
@@ -54,7 +56,7 @@ int pb_community_id(char *out, const struct pb_flow_tuple *t, uint16_t seed)
 
 		if (!t->has_ports)
 			ports = 0;
-		else if (icmp_counterpart((uint8_t)pa, t->proto == 58, &other))
+		else if (pb_icmp_counterpart((uint8_t)pa, t->proto == 58, &other, NULL))
 			pb = other;
 		else
 			one_way = 1;

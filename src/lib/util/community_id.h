@@ -23,6 +23,12 @@ struct pb_flow_tuple {
 	uint16_t sport, dport;        /* ports, or ICMP type and code */
 };
 
+/* ICMP types that come in request/reply pairs (echo, timestamp,
+ * information, router, address mask; ICMPv6 echo, router, neighbour,
+ * MLD, node information, home agent): 1 with the counterpart type, and
+ * whether type is the request; 0 for a message with no reply. */
+int pb_icmp_counterpart(uint8_t type, int v6, uint8_t *other, int *is_request);
+
 /* Writes PB_COMMUNITY_ID_LEN characters and a NUL; 0 or -1. */
 int pb_community_id(char *out, const struct pb_flow_tuple *t, uint16_t seed);
 
