@@ -94,6 +94,11 @@ KNOWN = [
     ("bigtcp-ipv4-geneve-ipv6.pcap", None, {"cid"}, "tunnel inside a BIG TCP frame"),
     ("bigtcp-ipv4-vxlan-ipv4.pcap", None, {"cid"}, "tunnel inside a BIG TCP frame"),
     ("bigtcp-ipv4-vxlan-ipv6.pcap", None, {"cid"}, "tunnel inside a BIG TCP frame"),
+    ("zeek/erspan.pcap", None,
+     {"src", "dst", "iplen", "transport", "sport", "dport", "payload", "flags", "cid"},
+     "outer IPv4 fragments of GRE: pb-decode enters no tunnel from a "
+     "fragment and shows the inner packet with the fragment that completes "
+     "the datagram; tshark shows it with the first fragment"),
 ]
 
 

@@ -176,7 +176,7 @@ int pb_capture_open_live(struct pb_capture **out, const char *device,
 	}
 	pcap_set_snaplen(h, opts->snaplen > 0 ? opts->snaplen : 262144);
 	pcap_set_promisc(h, opts->promisc);
-	pcap_set_timeout(h, 100);
+	pcap_set_timeout(h, PB_LIVE_TIMEOUT_MS);
 	pcap_set_buffer_size(h, 32 << 20);
 	pcap_set_tstamp_precision(h, PCAP_TSTAMP_PRECISION_NANO);
 	rc = pcap_activate(h);
@@ -291,12 +291,18 @@ static int filter_pass(struct pb_capture *c, const struct pb_packet *p)
 	return pcap_offline_filter(&f->prog, &h, p->data) != 0;
 }
 
-static int64_t wall_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* intervals: monotonic */
+static int64_t wall_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static int live_next(struct pb_capture *c, struct pb_packet *p)
@@ -306,10 +312,19 @@ static int live_next(struct pb_capture *c, struct pb_packet *p)
 		const u_char *d;
 		int rc;
 
-		if (interrupted)
-			return PB_EOF;
-		if (c->opts.duration > 0 && c->dur_started &&
-		    wall_ns() - c->dur_wall_ns >= (int64_t)(c->opts.duration * 1e9))
+		if (!c->drain_until_ns &&
+		    (interrupted ||
+		     (c->opts.duration > 0 && c->dur_started &&
+		      wall_ns() - c->dur_wall_ns >= (int64_t)(c->opts.duration * 1e9)))) {
+			/* Stopping.  The kernel hands packets over in blocks
+			 * it closes at the latest PB_LIVE_TIMEOUT_MS after
+			 * their first packet: read on a little longer than
+			 * that, so the packets captured before the stop are
+			 * not lost in a block still open. */
+			c->stop_ns = clock_ns(CLOCK_REALTIME); /* as packet times */
+			c->drain_until_ns = wall_ns() + (PB_LIVE_TIMEOUT_MS + 50) * 1000000LL;
+		}
+		if (c->drain_until_ns && wall_ns() >= c->drain_until_ns)
 			return PB_EOF;
 		if (!c->dur_started) {
 			c->dur_started = 1;
@@ -322,16 +337,21 @@ static int live_next(struct pb_capture *c, struct pb_packet *p)
 			 * may never time out on an idle Linux interface.) */
 			struct pollfd pfd = { pcap_get_selectable_fd(c->live), POLLIN, 0 };
 
-			if (pfd.fd >= 0 && poll(&pfd, 1, 100) == 0 && c->opts.idle_wakeup)
+			if (pfd.fd >= 0 && poll(&pfd, 1, c->drain_until_ns ? 10 : 100) == 0 &&
+			    c->opts.idle_wakeup && !c->drain_until_ns)
 				return PB_EAGAIN;
 			continue;
 		}
 		if (rc == PCAP_ERROR_BREAK)
-			return PB_EOF;
+			continue; /* pcap_breakloop() from the signal: drain */
 		if (rc < 0) {
 			pb_cap_report(c, "capture failed: %s", pcap_geterr(c->live));
 			return PB_EIO;
 		}
+		if (c->drain_until_ns &&
+		    (int64_t)h->ts.tv_sec * 1000000000LL +
+		    (int64_t)h->ts.tv_usec * (c->nsec ? 1 : 1000) > c->stop_ns)
+			continue; /* captured after the stop */
 		p->index = ++c->index;
 		p->ts.sec = h->ts.tv_sec;
 		p->ts.nsec = (uint32_t)h->ts.tv_usec * (c->nsec ? 1u : 1000u);
@@ -351,7 +371,7 @@ int pb_capture_next(struct pb_capture *c, struct pb_packet *p)
 	for (;;) {
 		int rc;
 
-		if (c->done || interrupted)
+		if (c->done || (interrupted && c->kind != PB_INPUT_LIVE))
 			return PB_EOF;
 		switch (c->kind) {
 		case PB_INPUT_PCAP: rc = pb_cap_pcap_next(c, p); break;
@@ -361,6 +381,8 @@ int pb_capture_next(struct pb_capture *c, struct pb_packet *p)
 		}
 		if (c->kind != PB_INPUT_LIVE)
 			c->st.bytes = pb_stream_raw_offset(&c->s);
+		if (rc == PB_EAGAIN)
+			return rc; /* live and idle: not the end */
 		if (rc < 0) {
 			c->done = 1;
 			return rc;

@@ -30,6 +30,9 @@ struct pb_filter_cache {
 };
 #define PB_FILTER_CACHE 8
 
+/* Live capture: the kernel's block timeout (pcap_set_timeout). */
+#define PB_LIVE_TIMEOUT_MS 100
+
 struct pb_capture {
 	enum pb_input_kind kind;
 	char *name;                 /* file name for messages */
@@ -66,6 +69,10 @@ struct pb_capture {
 	/* realtime pacing and --duration */
 	int dur_started;            /* live --duration: first wait begun */
 	int64_t dur_wall_ns;
+	int64_t drain_until_ns;     /* live, stopping: read what is buffered
+				     * until then (0: not stopping yet) */
+	int64_t stop_ns;            /* live: when the stop came (real time,
+				     * as packet times; the rest monotonic) */
 	uint64_t index;             /* records seen so far */
 };
 

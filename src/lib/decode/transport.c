@@ -164,8 +164,11 @@ static void dec_udp(struct pb_cur *c, uint32_t wire, const struct pb_packet *p,
 			wire = ulen;
 	}
 	set_payload(c, wire - 8, d);
-	/* VXLAN, Geneve, Teredo: the datagram's payload is a packet */
-	if (pb_udp_tunnel_port(d->sport) || pb_udp_tunnel_port(d->dport)) {
+	/* VXLAN, Geneve, Teredo: the datagram's payload is a packet.  Not
+	 * in a first fragment, which holds only the start of it: the inner
+	 * packet is decoded from the datagram reassembly rebuilds. */
+	if (!d->is_fragment &&
+	    (pb_udp_tunnel_port(d->sport) || pb_udp_tunnel_port(d->dport))) {
 		struct pb_cur in;
 
 		pb_cur_init(&in, d->payload, d->payload_caplen);
@@ -222,7 +225,9 @@ void pb_dec_transport(struct pb_cur *c, uint32_t wire, const struct pb_packet *p
 	case 4:  /* IPv4 in IP */
 	case 41: /* IPv6 in IP */
 	case 47: /* GRE */
-		pb_dec_ip_tunnel(c, p, d, st);
+		/* as for UDP tunnels: not from a first fragment */
+		if (!d->is_fragment)
+			pb_dec_ip_tunnel(c, p, d, st);
 		break;
 	case IPP_SCTP:
 		/* RFC 9260 common header: | sport 16 | dport 16 | vtag 32 | crc 32 |
