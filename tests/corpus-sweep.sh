@@ -1,38 +1,48 @@
 #!/bin/bash
-# corpus-sweep.sh - every capture in ../shared/corpus through pb-decode built
-# with AddressSanitizer and UndefinedBehaviorSanitizer: no sanitizer report,
-# no crash, no hang, exit 0 or 1 only.  Skipped when the corpus is absent.
+# corpus-sweep.sh - every capture in ../shared/corpus through pb-decode and
+# pb-flows built with AddressSanitizer and UndefinedBehaviorSanitizer: no
+# sanitizer report, no crash, no hang, exit 0 or 1 only.  Skipped when the
+# corpus is absent.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 SAN=${PB_DECODE_SAN:-$top_builddir/tests/san/decode-san}
+FLOWS_SAN=${PB_FLOWS_SAN:-$top_builddir/tests/san/flows-san}
 if [ ! -d "$CORPUS/public" ]; then
 	echo "corpus-sweep: no corpus at $CORPUS; skipped"
 	exit 77
 fi
-if [ ! -x "$SAN" ]; then
-	echo "corpus-sweep: $SAN not built"
-	exit 99
-fi
+for b in "$SAN" "$FLOWS_SAN"; do
+	if [ ! -x "$b" ]; then
+		echo "corpus-sweep: $b not built"
+		exit 99
+	fi
+done
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
 
 # one capture: writes "ok FILE" or "bad FILE reason" to stdout
 sweep_one() {
-	local f=$1 err rc
+	local f=$1 err rc tool
 	err=$(mktemp)
-	timeout 60 "$SAN" --no-data -q -r "$f" >/dev/null 2>"$err"
-	rc=$?
-	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$err"; then
-		echo "bad $f sanitizer: $(grep -m1 -E 'Sanitizer|runtime error' "$err")"
-	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
-		echo "bad $f exit $rc: $(head -c 300 "$err")"
-	else
-		echo "ok $f"
-	fi
+	for tool in "$SAN --no-data" "$FLOWS_SAN"; do
+		# shellcheck disable=SC2086 # the tool and its options
+		timeout 60 $tool -q -r "$f" >/dev/null 2>"$err"
+		rc=$?
+		if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$err"; then
+			echo "bad $f ${tool%% *} sanitizer: $(grep -m1 -E 'Sanitizer|runtime error' "$err")"
+			rm -f "$err"
+			return
+		elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+			echo "bad $f ${tool%% *} exit $rc: $(head -c 300 "$err")"
+			rm -f "$err"
+			return
+		fi
+	done
+	echo "ok $f"
 	rm -f "$err"
 }
 export -f sweep_one
-export SAN
+export SAN FLOWS_SAN
 
 files=$t_tmp/files
 {

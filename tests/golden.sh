@@ -1,20 +1,21 @@
 #!/bin/bash
-# golden.sh - pb-decode on every sample against the expected NDJSON in
+# golden.sh - the tools on every sample against the expected NDJSON in
 # tests/golden (TESTLIST), and the NDJSON round trip: decoding pb-decode's
 # own output gives the same records, byte for byte.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 G=$top_srcdir/tests/golden
-while IFS=$'\t' read -r name cap args; do
+while IFS=$'\t' read -r name tool cap args; do
 	case $name in ''|'#'*) continue ;; esac
 	# run from the capture's folder, so recorded file names are relative
 	case $cap in
 	regress/*) dir=$G ;;   # minimal captures of fixed bugs
 	*) dir=$SAMPLES ;;
 	esac
+	bin=$top_builddir/src/$tool
 	# shellcheck disable=SC2086 # args is a list of words
-	if ! (cd "$dir" && "$PB_DECODE" $args "$cap") > "$t_tmp/$name.out" 2> "$t_tmp/$name.err"; then
-		fail "$name: pb-decode failed: $(head -c 300 "$t_tmp/$name.err")"
+	if ! (cd "$dir" && "$bin" $args "$cap") > "$t_tmp/$name.out" 2> "$t_tmp/$name.err"; then
+		fail "$name: $tool failed: $(head -c 300 "$t_tmp/$name.err")"
 		continue
 	fi
 	if cmp -s "$t_tmp/$name.out" "$G/$name.ndjson"; then

@@ -13,17 +13,28 @@
  *
  * With the default 300,000 flows and "rst" that is 1,800,000 packets.
  *
+ * With -s SECONDS ("spread" mode) the flows do not overlap like that: flow
+ * i starts at i * SECONDS / FLOWS seconds into the capture, and each flow
+ * is short: SYN, SYN-ACK, ACK, request, response within a few to a few
+ * tens of milliseconds, then the close after an idle time of 0 to 2 s.
+ * Packets of all flows are written in timestamp order, so only the flows
+ * started in the last couple of seconds are in the middle of their packets
+ * at any time, and a flow table with an idle timeout T holds about
+ * FLOWS / SECONDS * (T + 1) flows at once, however many flows the file
+ * has.  Same packets per flow as above (6 with rst, 8 with fin).
+ *
  * The output is fully deterministic: addresses, ports, sequence numbers,
  * payload sizes and timestamps depend only on the flow number and the
  * options, so the same command always writes the same bytes.  IPv4 and TCP
  * checksums are correct.  Link type is Ethernet, timestamps in
- * microseconds, starting at 2024-01-01T00:00:00Z and 2 us apart.
+ * microseconds, starting at 2024-01-01T00:00:00Z and 2 us apart (spread
+ * mode: see above).
  *
  * Addresses (never sent anywhere, this only writes a file):
  *   servers 10.98.0.1 - 10.98.0.4, port 80
  *   clients 10.98.16.1 - 10.98.215.250, ports 32768 and up
  *
- * Usage: bench-synth -o FILE [-n FLOWS] [-c rst|fin]
+ * Usage: bench-synth -o FILE [-n FLOWS] [-c rst|fin] [-s SECONDS]
  *
  * Build: cc -O2 -Wall -Wextra -std=c11 -o bench-synth bench-synth.c
  */
@@ -56,6 +67,8 @@
 
 #define START_SEC 1704067200UL /* 2024-01-01T00:00:00Z */
 #define STEP_USEC 2UL
+/* Spread mode: -s up to this (11.5 days); keeps i * span_usec in 64 bits. */
+#define MAX_SPREAD_SEC 1000000UL
 
 /* One side of a flow: addresses, ports, MAC and its own send state. */
 struct side {
@@ -310,17 +323,192 @@ make_response(char *buf, size_t size, uint64_t i, const struct flow *fl)
 	return (uint16_t)(n + k);
 }
 
+/*
+ * Spread mode.  One pending packet per live flow sits in a min-heap keyed
+ * by (time, flow number), so packets come out in timestamp order (ties in
+ * flow order: deterministic).  Only flows in the middle of their packets
+ * are in the heap: a few hundred at most with the defaults of tools/bench.
+ */
+enum { SP_SYN, SP_SYNACK, SP_ACK, SP_REQ, SP_RSP, SP_CLOSE, SP_CLOSE2,
+	SP_CLOSE3 };
+
+struct live {
+	uint64_t t; /* usec of this flow's next packet */
+	uint64_t i; /* flow number */
+	struct flow fl;
+	uint32_t rtt, srv_usec, idle_usec; /* this flow's timing */
+	uint8_t step; /* SP_*: the next packet */
+};
+
+struct heap {
+	struct live *v;
+	size_t n, cap;
+};
+
+static int
+live_before(const struct live *a, const struct live *b)
+{
+	return a->t < b->t || (a->t == b->t && a->i < b->i);
+}
+
+static void
+heap_push(struct heap *h, const struct live *x)
+{
+	size_t k, up;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 1024;
+		struct live *v = realloc(h->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			fprintf(stderr, "bench-synth: out of memory\n");
+			exit(1);
+		}
+		h->v = v;
+		h->cap = cap;
+	}
+	k = h->n++;
+	while (k > 0 && live_before(x, &h->v[up = (k - 1) / 2])) {
+		h->v[k] = h->v[up];
+		k = up;
+	}
+	h->v[k] = *x;
+}
+
+/* Removes the top; the caller has copied it. */
+static void
+heap_pop(struct heap *h)
+{
+	struct live x = h->v[--h->n];
+	size_t k = 0, c;
+
+	while ((c = 2 * k + 1) < h->n) {
+		if (c + 1 < h->n && live_before(&h->v[c + 1], &h->v[c]))
+			c++;
+		if (!live_before(&h->v[c], &x))
+			break;
+		h->v[k] = h->v[c];
+		k = c;
+	}
+	if (h->n)
+		h->v[k] = x;
+}
+
+/*
+ * Writes x's next packet at its time and sets the time of the one after;
+ * returns 0 when the flow is done.
+ */
+static int
+spread_step(struct out *o, struct live *x, int close_fin, char *req,
+    size_t reqsize, char *rsp, size_t rspsize)
+{
+	struct flow *fl = &x->fl;
+	uint16_t len;
+
+	o->usec = x->t;
+	switch (x->step) {
+	case SP_SYN:
+		emit(o, &fl->cli, &fl->srv, TH_SYN, NULL, 0);
+		x->t += 20; /* captured next to the server */
+		break;
+	case SP_SYNACK:
+		emit(o, &fl->srv, &fl->cli, TH_SYN | TH_ACK, NULL, 0);
+		x->t += x->rtt;
+		break;
+	case SP_ACK:
+		emit(o, &fl->cli, &fl->srv, TH_ACK, NULL, 0);
+		x->t += 30;
+		break;
+	case SP_REQ:
+		len = make_request(req, reqsize, x->i, fl);
+		emit(o, &fl->cli, &fl->srv, TH_PSH | TH_ACK, (uint8_t *)req,
+		    len);
+		x->t += x->srv_usec;
+		break;
+	case SP_RSP:
+		len = make_response(rsp, rspsize, x->i, fl);
+		emit(o, &fl->srv, &fl->cli, TH_PSH | TH_ACK, (uint8_t *)rsp,
+		    len);
+		x->t += x->idle_usec;
+		break;
+	case SP_CLOSE:
+		if (!close_fin) {
+			emit(o, &fl->cli, &fl->srv, TH_RST | TH_ACK, NULL, 0);
+			return 0;
+		}
+		emit(o, &fl->cli, &fl->srv, TH_FIN | TH_ACK, NULL, 0);
+		x->t += 20;
+		break;
+	case SP_CLOSE2:
+		emit(o, &fl->srv, &fl->cli, TH_FIN | TH_ACK, NULL, 0);
+		x->t += x->rtt;
+		break;
+	default:
+		emit(o, &fl->cli, &fl->srv, TH_ACK, NULL, 0);
+		return 0;
+	}
+	x->step++;
+	return 1;
+}
+
+static void
+write_spread(struct out *o, unsigned long nflows, unsigned long spread_sec,
+    int close_fin, size_t *max_live)
+{
+	static char req[256], rsp[MAX_PAYLOAD];
+	uint64_t span = (uint64_t)spread_sec * 1000000, i;
+	struct heap h = {NULL, 0, 0};
+	struct live x;
+
+	*max_live = 0;
+	for (i = 0; i <= nflows; i++) {
+		/* Flow i starts here; write everything due before it. */
+		uint64_t start = i * span / nflows;
+
+		while (h.n && (i == nflows || h.v[0].t <= start)) {
+			x = h.v[0];
+			heap_pop(&h);
+			if (spread_step(o, &x, close_fin, req, sizeof req, rsp,
+			    sizeof rsp))
+				heap_push(&h, &x);
+		}
+		if (i == nflows)
+			break;
+		memset(&x, 0, sizeof x);
+		flow_init(&x.fl, i);
+		{
+			/* Independent of flow_init's hash of i. */
+			uint64_t g = mix64(i ^ 0x5bd1e9955bd1e995ULL);
+
+			x.rtt = (uint32_t)(100 + g % 1900);      /* 0.1-2 ms */
+			x.srv_usec = (uint32_t)(200 + (g >> 16) % 19800);
+			x.idle_usec = (uint32_t)((g >> 32) % 2000000); /* 0-2 s */
+		}
+		x.i = i;
+		x.t = start;
+		x.step = SP_SYN;
+		heap_push(&h, &x);
+		if (h.n > *max_live)
+			*max_live = h.n;
+	}
+	free(h.v);
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: bench-synth -o FILE [-n FLOWS] [-c rst|fin]\n"
-	    "  -o FILE   pcap file to write (\"-\" for standard output)\n"
-	    "  -n FLOWS  number of concurrent TCP flows (default %lu, max %lu)\n"
-	    "  -c CLOSE  how flows end: rst = RST|ACK from the client, 6\n"
-	    "            packets a flow (default); fin = FIN, FIN, ACK, 8 "
-	    "packets a flow\n",
-	    DEFAULT_FLOWS, MAX_FLOWS);
+	    "usage: bench-synth -o FILE [-n FLOWS] [-c rst|fin] [-s SECONDS]\n"
+	    "  -o FILE     pcap file to write (\"-\" for standard output)\n"
+	    "  -n FLOWS    number of TCP flows (default %lu, max %lu), all\n"
+	    "              open at once unless -s is given\n"
+	    "  -c CLOSE    how flows end: rst = RST|ACK from the client, 6\n"
+	    "              packets a flow (default); fin = FIN, FIN, ACK, 8 "
+	    "packets a flow\n"
+	    "  -s SECONDS  spread the flows' starts evenly over SECONDS of\n"
+	    "              capture time (1 to %lu), each flow short (its\n"
+	    "              packets within about 2 s), in timestamp order\n",
+	    DEFAULT_FLOWS, MAX_FLOWS, MAX_SPREAD_SEC);
 }
 
 int
@@ -328,7 +516,8 @@ main(int argc, char **argv)
 {
 	static char iobuf[1 << 20];
 	const char *path = NULL;
-	unsigned long nflows = DEFAULT_FLOWS;
+	unsigned long nflows = DEFAULT_FLOWS, spread_sec = 0;
+	size_t max_live = 0;
 	int close_fin = 0, opt;
 	struct out o;
 	struct flow fl;
@@ -336,7 +525,7 @@ main(int argc, char **argv)
 	uint64_t i;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "o:n:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "o:n:c:s:h")) != -1) {
 		switch (opt) {
 		case 'o':
 			path = optarg;
@@ -358,6 +547,16 @@ main(int argc, char **argv)
 			else {
 				fprintf(stderr, "bench-synth: bad -c %s "
 				    "(rst or fin)\n", optarg);
+				return 1;
+			}
+			break;
+		case 's':
+			errno = 0;
+			spread_sec = strtoul(optarg, &end, 10);
+			if (errno || *end || spread_sec == 0 ||
+			    spread_sec > MAX_SPREAD_SEC) {
+				fprintf(stderr, "bench-synth: bad -s %s "
+				    "(1 to %lu)\n", optarg, MAX_SPREAD_SEC);
 				return 1;
 			}
 			break;
@@ -384,6 +583,11 @@ main(int argc, char **argv)
 	}
 	setvbuf(o.f, iobuf, _IOFBF, sizeof iobuf);
 	write_file_header(&o);
+
+	if (spread_sec) {
+		write_spread(&o, nflows, spread_sec, close_fin, &max_live);
+		goto done;
+	}
 
 	/*
 	 * Each phase recomputes the flow from its number and replays the
@@ -432,9 +636,14 @@ main(int argc, char **argv)
 		}
 	}
 
+done:
 	if (fflush(o.f) != 0 || (o.f != stdout && fclose(o.f) != 0))
 		die_write(&o);
 	fprintf(stderr, "bench-synth: flows=%lu packets=%" PRIu64
-	    " bytes=%" PRIu64 "\n", nflows, o.packets, o.bytes);
+	    " bytes=%" PRIu64, nflows, o.packets, o.bytes);
+	if (spread_sec)
+		fprintf(stderr, " seconds=%" PRIu64 " max_in_progress=%zu",
+		    o.usec / 1000000, max_live);
+	fprintf(stderr, "\n");
 	return 0;
 }

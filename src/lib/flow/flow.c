@@ -245,12 +245,13 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* The first period boundary after time x. */
+/* The first period boundary after time x; INT64_MAX stands for "none"
+ * (the next would not fit in the clock). */
 static int64_t boundary_after(const struct pb_flow_table *t, int64_t x)
 {
 	int64_t q = floor_div(x, t->conf.period_ns);
 
-	if (q >= INT64_MAX / t->conf.period_ns - 1)
+	if (q >= INT64_MAX / t->conf.period_ns)
 		return INT64_MAX;
 	return (q + 1) * t->conf.period_ns;
 }
@@ -277,7 +278,8 @@ void pb_flow_advance(struct pb_flow_table *t, int64_t now)
 			exp = touch > INT64_MAX - t->conf.timeout_ns ? INT64_MAX
 				: touch + t->conf.timeout_ns;
 		}
-		if (periodic && t->next_period <= now && t->next_period <= exp) {
+		if (periodic && t->next_period != INT64_MAX &&
+		    t->next_period <= now && t->next_period <= exp) {
 			period_end(t, t->next_period);
 			/* the clock was before this boundary, so nothing was
 			 * active after it: the boundaries up to now have

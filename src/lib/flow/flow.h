@@ -34,7 +34,7 @@
  * When the table is full, the least recently active flow ends (final,
  * "evicted") to make room.  pb_flow_finish() ends every flow left.
  *
- * Memory: one struct pb_flow (176 bytes) and two hash-table words per
+ * Memory: one struct pb_flow (192 bytes) and two hash-table words per
  * flow, allocated as the table grows, up to max_flows.
  */
 #ifndef PB_FLOW_H
