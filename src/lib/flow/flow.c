@@ -116,7 +116,7 @@ int pb_flow_table_init(struct pb_flow_table *t, const struct pb_flow_conf *fc,
 		return PB_EUSAGE;
 	t->report = report;
 	t->ctx = ctx;
-	t->free_head = t->oldest = t->newest = NIL;
+	t->free_head = t->oldest = t->newest = t->last_hit = NIL;
 	t->clock = INT64_MIN;
 	t->mask = 1023;
 	t->bucket = malloc(sizeof(*t->bucket) * (t->mask + 1));
@@ -206,6 +206,8 @@ static void end_flow(struct pb_flow_table *t, uint32_t i, int64_t when,
 		}
 	}
 	list_unlink(t, i);
+	if (t->last_hit == i)
+		t->last_hit = NIL;
 	f->older = NIL - 1; /* marks a free entry */
 	f->hnext = t->free_head;
 	t->free_head = i;
@@ -425,6 +427,18 @@ static int canonical(struct pb_flow_key *k)
 
 /* ------------------------------------------------------------ packets */
 
+static inline int key_eq(const struct pb_flow_key *a, const struct pb_flow_key *b)
+{
+	uint64_t x[sizeof(*a) / 8], y[sizeof(*a) / 8], d = 0;
+	size_t n;
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	for (n = 0; n < sizeof(*a) / 8; n++)
+		d |= x[n] ^ y[n];
+	return d == 0;
+}
+
 static uint32_t lookup(const struct pb_flow_table *t, const struct pb_flow_key *k,
 		       uint32_t h)
 {
@@ -433,7 +447,7 @@ static uint32_t lookup(const struct pb_flow_table *t, const struct pb_flow_key *
 	for (i = t->bucket[h & t->mask]; i != NIL; i = t->flows[i].hnext) {
 		const struct pb_flow *f = &t->flows[i];
 
-		if (f->hash == h && memcmp(&f->key, k, sizeof(*k)) == 0)
+		if (f->hash == h && key_eq(&f->key, k))
 			return i;
 	}
 	return NIL;
@@ -488,7 +502,7 @@ struct pb_flow *pb_flow_packet(struct pb_flow_table *t, const struct pb_packet *
 	struct pb_flow_key k;
 	struct pb_flow *f;
 	int64_t ts = pb_time_ns(&p->ts), touch;
-	uint32_t h, i;
+	uint32_t h = 0, i;
 	uint64_t n, bytes;
 	int undecodable = 0, snd;
 
@@ -511,8 +525,13 @@ struct pb_flow *pb_flow_packet(struct pb_flow_table *t, const struct pb_packet *
 		t->st.late++;
 		touch = t->clock;
 	}
-	h = (uint32_t)key_hash64(&k, 0);
-	i = lookup(t, &k, h);
+	/* the flow of the previous packet, often this one's too */
+	if (t->last_hit != NIL && key_eq(&t->flows[t->last_hit].key, &k)) {
+		i = t->last_hit;
+	} else {
+		h = (uint32_t)key_hash64(&k, 0);
+		i = lookup(t, &k, h);
+	}
 	if (i == NIL) {
 		i = take_entry(t);
 		if (i == NIL)
@@ -596,6 +615,8 @@ struct pb_flow *pb_flow_packet(struct pb_flow_table *t, const struct pb_packet *
 				set_source(f, !snd, PB_FLOW_EV_ANSWER);
 		}
 	}
+	f->sender = (uint8_t)snd;
+	t->last_hit = i;
 	return f;
 }
 

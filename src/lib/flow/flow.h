@@ -124,7 +124,7 @@ struct pb_flow {
 	uint8_t prec;            /* timestamp digits of the first packet */
 	uint8_t icmp_type, icmp_code; /* first ICMP message ... */
 	uint8_t icmp_end;        /* ... and the end that sent it */
-	uint8_t pad;
+	uint8_t sender;          /* the end that sent the latest packet */
 	void *user;              /* for the caller (pb-txn's streams) */
 };
 
@@ -160,6 +160,7 @@ struct pb_flow_table {
 	int64_t clock;           /* INT64_MIN until the first packet */
 	int64_t next_period;     /* the next period boundary */
 	uint8_t started;
+	uint32_t last_hit;       /* the flow of the latest packet, or NIL */
 };
 
 int pb_flow_table_init(struct pb_flow_table *t, const struct pb_flow_conf *fc,
