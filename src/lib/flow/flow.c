@@ -319,10 +319,11 @@ static int make_key(const struct pb_flow_table *t, const struct pb_decoded *d,
 		k->vlan[0] = d->vlan[0];
 	if (nv > 1)
 		k->vlan[1] = d->vlan[1];
-	if (t->conf.key_macs && d->src_mac) {
+	/* by MAC only when the link gives both: SLL has only the sender's,
+	 * which would make each direction a flow of its own */
+	if (t->conf.key_macs && d->src_mac && d->dst_mac) {
 		memcpy(k->mac[0], d->src_mac, 6);
-		if (d->dst_mac) /* SLL has only the sender's */
-			memcpy(k->mac[1], d->dst_mac, 6);
+		memcpy(k->mac[1], d->dst_mac, 6);
 	}
 	if ((d->ip_version == 4 || d->ip_version == 6) && d->src_ip) {
 		if (!d->has_proto) {
