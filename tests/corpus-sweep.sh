@@ -1,17 +1,18 @@
 #!/bin/bash
-# corpus-sweep.sh - every capture in ../shared/corpus through pb-decode and
-# pb-flows built with AddressSanitizer and UndefinedBehaviorSanitizer: no
+# corpus-sweep.sh - every capture in ../shared/corpus through pb-decode,
+# pb-flows and pb-txn (all protocols, with --flows) built with AddressSanitizer and UndefinedBehaviorSanitizer: no
 # sanitizer report, no crash, no hang, exit 0 or 1 only.  Skipped when the
 # corpus is absent.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 SAN=${PB_DECODE_SAN:-$top_builddir/tests/san/decode-san}
 FLOWS_SAN=${PB_FLOWS_SAN:-$top_builddir/tests/san/flows-san}
+TXN_SAN=${PB_TXN_SAN:-$top_builddir/tests/san/txn-san}
 if [ ! -d "$CORPUS/public" ]; then
 	echo "corpus-sweep: no corpus at $CORPUS; skipped"
 	exit 77
 fi
-for b in "$SAN" "$FLOWS_SAN"; do
+for b in "$SAN" "$FLOWS_SAN" "$TXN_SAN"; do
 	if [ ! -x "$b" ]; then
 		echo "corpus-sweep: $b not built"
 		exit 99
@@ -24,7 +25,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
 sweep_one() {
 	local f=$1 err rc tool
 	err=$(mktemp)
-	for tool in "$SAN --no-data" "$FLOWS_SAN"; do
+	for tool in "$SAN --no-data" "$FLOWS_SAN" "$TXN_SAN --flows"; do
 		# shellcheck disable=SC2086 # the tool and its options
 		timeout 60 $tool -q -r "$f" >/dev/null 2>"$err"
 		rc=$?
@@ -42,7 +43,7 @@ sweep_one() {
 	rm -f "$err"
 }
 export -f sweep_one
-export SAN FLOWS_SAN
+export SAN FLOWS_SAN TXN_SAN
 
 files=$t_tmp/files
 {

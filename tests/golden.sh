@@ -1,7 +1,9 @@
 #!/bin/bash
 # golden.sh - the tools on every sample against the expected NDJSON in
-# tests/golden (TESTLIST), and the NDJSON round trip: decoding pb-decode's
-# own output gives the same records, byte for byte.
+# tests/golden (TESTLIST); every pb-txn case again with TCP data handed to
+# the parsers one byte at a time (--segment-bytes 1), which must give the
+# same events; and the NDJSON round trip: decoding pb-decode's own output
+# gives the same records, byte for byte.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 G=$top_srcdir/tests/golden
@@ -23,6 +25,11 @@ while IFS=$'\t' read -r name tool cap args; do
 	else
 		fail "$name: output differs from tests/golden/$name.ndjson"
 		diff "$G/$name.ndjson" "$t_tmp/$name.out" | head -10 >&2
+	fi
+	if [ "$tool" = pb-txn ]; then
+		# shellcheck disable=SC2086 # args is a list of words
+		(cd "$dir" && "$bin" --segment-bytes 1 $args "$cap") > "$t_tmp/$name.b1" 2> /dev/null
+		check "$name: the same a byte at a time" cmp -s "$t_tmp/$name.b1" "$G/$name.ndjson"
 	fi
 done < "$G/TESTLIST"
 

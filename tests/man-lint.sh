@@ -1,7 +1,7 @@
 #!/bin/bash
 # man-lint.sh - every manual page under man/ is clean under
-# `mandoc -T lint -W warning` (no output at all), and pb-decode(1) documents
-# every option that `pb-decode --help` prints.  Skipped without mandoc.
+# `mandoc -T lint -W warning` (no output at all), and each tool's page
+# documents every option its --help prints.  Skipped without mandoc.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 # $MANDOC comes from configure (it is "no" when mandoc was not found)
@@ -31,34 +31,41 @@ while IFS= read -r page; do
 	fi
 done < "$pages"
 
-# 2. every option in --help is in pb-decode(1), written with .Fl
-page=$top_srcdir/man/man1/pb-decode.1
-help=$t_tmp/help
-if [ ! -f "$page" ]; then
-	fail "man/man1/pb-decode.1 is missing"
-elif ! "$PB_DECODE" --help > "$help" 2>&1; then
-	fail "$PB_DECODE --help did not exit 0"
-else
+# 2. every option each tool's --help prints is in its page, with .Fl
+for tool in pb-decode pb-flows pb-txn; do
+	page=$top_srcdir/man/man1/$tool.1
+	bin=$top_builddir/src/$tool
+	help=$t_tmp/help-$tool
+	if [ ! -f "$page" ]; then
+		fail "man/man1/$tool.1 is missing"
+		continue
+	elif [ ! -x "$bin" ]; then
+		fail "$bin is not built"
+		continue
+	elif ! "$bin" --help > "$help" 2>&1; then
+		fail "$tool --help did not exit 0"
+		continue
+	fi
 	longs=$(grep -oE -- '--[a-z][a-z0-9-]*' "$help" | sort -u)
 	# short options: "  -r, --read", "  -o, -w, --output"
 	shorts=$(grep -E -- '^ +-[a-zA-Z],' "$help" | sed 's/--.*//' |
 		grep -oE -- '-[a-zA-Z]' | tr -d '-' | sort -u)
-	[ -n "$longs" ] || fail "no long options found in pb-decode --help"
+	[ -n "$longs" ] || fail "no long options found in $tool --help"
 	for opt in $longs; do
 		name=${opt#--}
 		if grep -qE -- "Fl -$name([^a-z0-9-]|\$)" "$page"; then
 			ok
 		else
-			fail "pb-decode.1 does not document $opt (as .Fl -$name)"
+			fail "$tool.1 does not document $opt (as .Fl -$name)"
 		fi
 	done
 	for opt in $shorts; do
 		if grep -qE -- "Fl $opt([^a-zA-Z0-9-]|\$)" "$page"; then
 			ok
 		else
-			fail "pb-decode.1 does not document -$opt (as .Fl $opt)"
+			fail "$tool.1 does not document -$opt (as .Fl $opt)"
 		fi
 	done
-fi
+done
 
 done_testing

@@ -234,6 +234,9 @@ struct pb_decoded {
 	uint8_t icmp_type, icmp_code;
 	uint8_t has_icmp_echo;
 	uint16_t icmp_id, icmp_seq;
+	/* the ICMP message from its type byte: wire length, captured bytes */
+	const uint8_t *icmp_msg;
+	uint32_t icmp_len, icmp_caplen;
 
 	/* payload of the transport: wire length and captured bytes */
 	uint8_t has_payload;

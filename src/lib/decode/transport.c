@@ -177,9 +177,15 @@ static void dec_udp(struct pb_cur *c, uint32_t wire, const struct pb_packet *p,
 	}
 }
 
-static void dec_icmp(struct pb_cur *c, int v6, struct pb_decoded *d,
+static void dec_icmp(struct pb_cur *c, uint32_t wire, int v6, struct pb_decoded *d,
 		     struct pb_decode_stats *st)
 {
+	size_t cap = pb_cur_left(c);
+
+	/* the whole message, for pb-txn's ICMP transactions */
+	d->icmp_msg = c->pos;
+	d->icmp_len = wire;
+	d->icmp_caplen = (uint32_t)(cap < wire ? cap : wire);
 	d->icmp_type = pb_cur_u8(c);
 	d->icmp_code = pb_cur_u8(c);
 	pb_cur_skip(c, 2);
@@ -215,12 +221,12 @@ void pb_dec_transport(struct pb_cur *c, uint32_t wire, const struct pb_packet *p
 		break;
 	case IPP_ICMP:
 		if (d->ip_version == 4)
-			dec_icmp(c, 0, d, st);
+			dec_icmp(c, wire, 0, d, st);
 		else
 			st->other_transport++;
 		break;
 	case IPP_ICMP6:
-		dec_icmp(c, 1, d, st);
+		dec_icmp(c, wire, 1, d, st);
 		break;
 	case 4:  /* IPv4 in IP */
 	case 41: /* IPv6 in IP */
