@@ -158,6 +158,15 @@ void pb_txn_record(struct pb_buf *out, const struct pb_txn_conn *c,
 		pb_json_ascii(&j, a, pb_format_ip(a, c->addr[cl], alen));
 		if (memcmp(c->addr[0], c->addr[1], (size_t)alen) != 0)
 			pb_json_ascii(&j, a, pb_format_ip(a, c->addr[!cl], alen));
+		for (i = 0; i < t->n_related && i < PB_TXN_MAX_RELATED; i++) {
+			int len = t->related_len[i];
+
+			/* the endpoints are there already */
+			if (len == alen && (memcmp(t->related[i], c->addr[0], (size_t)len) == 0 ||
+					    memcmp(t->related[i], c->addr[1], (size_t)len) == 0))
+				continue;
+			pb_json_ascii(&j, a, pb_format_ip(a, t->related[i], len));
+		}
 	}
 	pb_json_arr_end(&j);
 	if (t->n_hosts) {

@@ -1747,6 +1747,29 @@ static void dns_json_section(struct pb_json *j, const struct dns_event *ev, int 
 		pb_json_arr_end(j);
 }
 
+/* The addresses of the A and AAAA answers, also in related.ip, as
+ * Packetbeat adds them. */
+static void dns_related_ips(struct pb_txn *t, const struct dns_event *ev)
+{
+	struct dns_walk w;
+	struct dns_msg d;
+	const uint8_t *p;
+	size_t off = 0, n;
+	unsigned i;
+
+	while (dns_msgs_next(&ev->msgs, &off, &p, &n)) {
+		dns_msg_read(&d, p, n);
+		dns_walk_init(&w, &d, DNS_AN);
+		for (i = 0; i < d.n[DNS_AN] && dns_walk_next(&w); i++) {
+			int len = w.rr.type == DNS_T_A ? 4 : 16;
+
+			if ((w.rr.type == DNS_T_A || w.rr.type == DNS_T_AAAA) &&
+			    w.rr.rdlen == len)
+				pb_txn_related_ip(t, w.rr.rdata, len);
+		}
+	}
+}
+
 /* dns.resolved_ip: the addresses of the A and AAAA answers. */
 static void dns_json_ips(struct pb_json *j, const struct dns_event *ev)
 {
@@ -2240,6 +2263,7 @@ static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *
 	}
 /* the dns object is written by the engine, through dns_write */
 	scratch.len = 0;
+	dns_related_ips(&t, &ev);
 	t.write = dns_write;
 	t.arg = &ev;
 	pb_txn_emit(c, &t);

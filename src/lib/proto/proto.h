@@ -68,6 +68,7 @@
 #define PB_TXN_MAX_PORTS 64
 #define PB_TXN_MAX_NOTES 4
 #define PB_TXN_MAX_HOSTS 4
+#define PB_TXN_MAX_RELATED 16
 #define PB_TXN_DEF_TIMEOUT_NS (10 * INT64_C(1000000000))
 #define PB_TXN_DEF_MAX_MESSAGE (10u << 20)
 
@@ -130,11 +131,19 @@ struct pb_txn {
 	 * the common ones (e.g. "http":{...},"url":{...}). */
 	void (*write)(struct pb_json *j, const struct pb_txn *t, void *arg);
 	void *arg;
+	/* more addresses for related.ip (DNS answers, a forwarded client),
+	 * 4 or 16 bytes each (pb_txn_related_ip adds them) */
+	uint8_t related[PB_TXN_MAX_RELATED][16];
+	uint8_t related_len[PB_TXN_MAX_RELATED];
+	unsigned n_related;
 };
 
 /* Add a note (error.message); notes past PB_TXN_MAX_NOTES are dropped. */
 void pb_txn_note(struct pb_txn *t, const char *note);
 void pb_txn_host(struct pb_txn *t, const char *host);
+/* Add an address (len 4 or 16) to related.ip; past PB_TXN_MAX_RELATED
+ * they are dropped. */
+void pb_txn_related_ip(struct pb_txn *t, const uint8_t *addr, int len);
 
 struct pb_proto {
 	const char *name;            /* "http": type, network.protocol,

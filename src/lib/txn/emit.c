@@ -4,6 +4,8 @@
  */
 #include "proto/proto.h"
 
+#include <string.h>
+
 #include "tcp/tcp.h"
 #include "util/banned.h"
 
@@ -22,6 +24,19 @@ void pb_txn_host(struct pb_txn *t, const char *host)
 {
 	if (host && *host && t->n_hosts < PB_TXN_MAX_HOSTS)
 		t->hosts[t->n_hosts++] = host;
+}
+
+void pb_txn_related_ip(struct pb_txn *t, const uint8_t *addr, int len)
+{
+	unsigned i;
+
+	if ((len != 4 && len != 16) || t->n_related >= PB_TXN_MAX_RELATED)
+		return;
+	for (i = 0; i < t->n_related; i++)
+		if (t->related_len[i] == len && memcmp(t->related[i], addr, (size_t)len) == 0)
+			return;
+	memcpy(t->related[t->n_related], addr, (size_t)len);
+	t->related_len[t->n_related++] = (uint8_t)len;
 }
 
 void pb_txn_emit(struct pb_txn_conn *c, const struct pb_txn *t)
