@@ -1,7 +1,6 @@
 /* pb-flows - Packetbeat flow events from packets (pb-flows(1)). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/tool.h"
 #include "decode/decode.h"
@@ -115,12 +114,14 @@ static void on_report(void *arg, const struct pb_flow *f, int64_t when,
 	pb_tool_record_done(c->t);
 }
 
-static int64_t wall_ns(void)
+static void on_packet(void *arg, const struct pb_packet *p, const struct pb_decoded *d)
 {
-	struct timespec ts;
+	pb_flow_packet(arg, p, d);
+}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+static void on_clock(void *arg, int64_t now_ns)
+{
+	pb_flow_advance(arg, now_ns);
 }
 
 static void print_flow_stats(const struct pb_flow_table *ft)
@@ -151,11 +152,9 @@ int main(int argc, char **argv)
 {
 	struct pb_flow_table ft;
 	struct pb_decoder dec;
-	struct pb_decoded d;
-	struct pb_packet p;
 	struct pb_tool t;
 	struct ctx c;
-	int rc, live;
+	int rc;
 
 	rc = pb_tool_init(&t, &desc, argc, argv);
 	if (rc == PB_TOOL_DONE)
@@ -180,25 +179,7 @@ int main(int argc, char **argv)
 		pb_tool_finish(&t, 0);
 		return PB_EXIT_DATA;
 	}
-	live = pb_input_is_live(t.in);
-	for (;;) {
-		rc = pb_input_next(t.in, &p);
-		if (rc == PB_EAGAIN) {
-			/* live and idle: time still passes.  A second
-			 * behind the wall clock, as packets come out of
-			 * the kernel's buffer up to a block timeout after
-			 * their timestamps: not counted as out of order. */
-			pb_flow_advance(&ft, wall_ns() - 1000000000LL);
-			continue;
-		}
-		if (rc != 0)
-			break;
-		pb_decoder_run(&dec, &p, &d);
-		pb_flow_packet(&ft, &p, &d);
-		pb_tool_tick(&t);
-	}
-	if (live)
-		pb_flow_advance(&ft, wall_ns());
+	pb_tool_packet_loop(&t, &dec, on_packet, on_clock, &ft);
 	pb_flow_finish(&ft);
 	pb_decoder_finish(&dec);
 	pb_tool_flush(&t, 1);

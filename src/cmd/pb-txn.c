@@ -1,7 +1,6 @@
 /* pb-txn - Packetbeat transaction events from packets (pb-txn(1)). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/tool.h"
 #include "decode/decode.h"
@@ -163,12 +162,14 @@ static void on_done(void *ctx)
 	pb_tool_record_done(ctx);
 }
 
-static int64_t wall_ns(void)
+static void on_packet(void *arg, const struct pb_packet *p, const struct pb_decoded *d)
 {
-	struct timespec ts;
+	pb_txn_packet(arg, p, d);
+}
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+static void on_clock(void *arg, int64_t now_ns)
+{
+	pb_txn_advance(arg, now_ns);
 }
 
 static void print_txn_stats(const struct pb_txn_engine *e)
@@ -210,10 +211,8 @@ int main(int argc, char **argv)
 {
 	struct pb_txn_engine e;
 	struct pb_decoder dec;
-	struct pb_decoded d;
-	struct pb_packet p;
 	struct pb_tool t;
-	int rc, live;
+	int rc;
 
 	rc = pb_tool_init(&t, &desc, argc, argv);
 	if (rc == PB_TOOL_DONE) {
@@ -239,23 +238,7 @@ int main(int argc, char **argv)
 		return PB_EXIT_DATA;
 	}
 	e.segment_bytes = (size_t)opt_segment_bytes;
-	live = pb_input_is_live(t.in);
-	for (;;) {
-		rc = pb_input_next(t.in, &p);
-		if (rc == PB_EAGAIN) {
-			/* live and idle: a second behind the wall clock, as
-			 * in pb-flows */
-			pb_txn_advance(&e, wall_ns() - 1000000000LL);
-			continue;
-		}
-		if (rc != 0)
-			break;
-		pb_decoder_run(&dec, &p, &d);
-		pb_txn_packet(&e, &p, &d);
-		pb_tool_tick(&t);
-	}
-	if (live)
-		pb_txn_advance(&e, wall_ns());
+	pb_tool_packet_loop(&t, &dec, on_packet, on_clock, &e);
 	pb_txn_finish(&e);
 	pb_decoder_finish(&dec);
 	pb_tool_flush(&t, 1);

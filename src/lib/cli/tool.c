@@ -449,6 +449,41 @@ static void human_bytes(char *out, size_t n, uint64_t b)
 		snprintf(out, n, "%.1f KiB", (double)b / 1024);
 }
 
+static int64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int pb_tool_packet_loop(struct pb_tool *t, struct pb_decoder *dec,
+			void (*on_packet)(void *arg, const struct pb_packet *p,
+					  const struct pb_decoded *d),
+			void (*on_clock)(void *arg, int64_t now_ns), void *arg)
+{
+	struct pb_decoded d;
+	struct pb_packet p;
+	int rc, live = pb_input_is_live(t->in);
+
+	for (;;) {
+		rc = pb_input_next(t->in, &p);
+		if (rc == PB_EAGAIN) {
+			/* live and idle: time still passes */
+			on_clock(arg, wall_clock_ns() - 1000000000LL);
+			continue;
+		}
+		if (rc != 0)
+			break;
+		pb_decoder_run(dec, &p, &d);
+		on_packet(arg, &p, &d);
+		pb_tool_tick(t);
+	}
+	if (live)
+		on_clock(arg, wall_clock_ns());
+	return rc;
+}
+
 void pb_tool_tick(struct pb_tool *t)
 {
 	struct pb_capture_stats s;

@@ -97,11 +97,24 @@ static inline void pb_tool_record_done(struct pb_tool *t)
 /* Call now and then from the loop: shows progress on a terminal. */
 void pb_tool_tick(struct pb_tool *t);
 
+/* The loop of a tool that takes decoded packets (pb-flows, pb-txn): read
+ * each packet, decode it with dec and give it to on_packet.  In live
+ * capture, when no packet comes, on_clock gets a time a second behind
+ * the wall clock (the kernel hands packets over up to a block timeout
+ * after their timestamps: so they are not older than the clock), and at
+ * the end the wall clock.  Returns the input's last result (PB_EOF, or
+ * an error). */
+struct pb_decoded;
+struct pb_decoder;
+int pb_tool_packet_loop(struct pb_tool *t, struct pb_decoder *dec,
+			void (*on_packet)(void *arg, const struct pb_packet *p,
+					  const struct pb_decoded *d),
+			void (*on_clock)(void *arg, int64_t now_ns), void *arg);
+
 /* Print the common part of --stats. */
 void pb_tool_print_capture_stats(struct pb_tool *t);
 
 /* Print the decoder's part of --stats (layers, reassembly, anomalies). */
-struct pb_decoder;
 void pb_tool_print_decode_stats(const struct pb_decoder *dec);
 
 /* Flush, close, and work out the exit status (data_errors: the tool's own
