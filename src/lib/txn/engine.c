@@ -166,9 +166,9 @@ static int load_entry(struct pb_txn_conf *tc, struct pb_conf *c, const char *pre
 	sz = pc->max_message_size;
 	if (pb_conf_size(c, KEY("max_message_size"), &sz) < 0)
 		return -1;
-	if (sz < (32u << 10) || sz > (1u << 30))
+	if (sz < 1024 || sz > (1u << 30))
 		return pb_conf_fail(c, KEY("max_message_size"),
-				    "expected a size from 32KiB (a TLS record) to 1GiB");
+				    "expected a size from 1KiB to 1GiB");
 	pc->max_message_size = sz;
 #undef KEY
 	if (p->conf_load && p->conf_load(tc->pconf[i], c, prefix) < 0)
@@ -422,7 +422,11 @@ static struct pb_txn_conn *conn_new(struct pb_txn_engine *e, int pi,
 			free(c);
 			return NULL;
 		}
-		pb_tcp_init(c->tcp, (size_t)pc->max_message_size,
+		/* never less than a TLS record or an HTTP head needs, however
+		 * small max_message_size (which the parsers also apply to the
+		 * message bodies they keep) */
+		pb_tcp_init(c->tcp, (size_t)(pc->max_message_size > PB_TXN_MIN_BUFFER ?
+					     pc->max_message_size : PB_TXN_MIN_BUFFER),
 			    (size_t)e->conf->max_ooo, &e->tcp_st);
 	}
 	c->proto = pr;

@@ -32,6 +32,9 @@
 #include "util/buf.h"
 
 #define PB_TXN_MAX_PROTOS 32
+/* the least a TCP direction may keep for its parser: a TLS record with its
+ * header (2^14 + 2048 + 5) and an HTTP head (64 KiB) must fit */
+#define PB_TXN_MIN_BUFFER (80u << 10)
 /* out-of-order TCP bytes held per direction, waiting for a hole to fill */
 #define PB_TXN_DEF_MAX_OOO (1u << 20)
 
