@@ -314,14 +314,9 @@ static void tcp_fin(void *arg, int dir)
 
 static const struct pb_tcp_ops tcp_ops = { tcp_data, tcp_gap, tcp_fin };
 
-static void conn_close(struct pb_txn_engine *e, struct pb_txn_conn *c, int64_t when)
+/* Unlink a connection and free it with its reassembly and parser state. */
+static void conn_free(struct pb_txn_engine *e, struct pb_txn_conn *c)
 {
-	if (when > c->now_ns)
-		c->now_ns = when;
-	if (c->tcp)
-		pb_tcp_flush(c->tcp, &tcp_ops, c);
-	if (c->proto->close)
-		c->proto->close(c);
 	if (c->tcp) {
 		pb_tcp_release(c->tcp);
 		free(c->tcp);
@@ -334,6 +329,19 @@ static void conn_close(struct pb_txn_engine *e, struct pb_txn_conn *c, int64_t w
 		c->next->prev = c->prev;
 	free(c->state);
 	free(c);
+}
+
+/* The conversation ended: what reassembly holds is delivered (after a gap
+ * for any hole), the parser emits what is pending, and it goes. */
+static void conn_close(struct pb_txn_engine *e, struct pb_txn_conn *c, int64_t when)
+{
+	if (when > c->now_ns)
+		c->now_ns = when;
+	if (c->tcp)
+		pb_tcp_flush(c->tcp, &tcp_ops, c);
+	if (c->proto->close)
+		c->proto->close(c);
+	conn_free(e, c);
 }
 
 static void on_flow(void *ctx, const struct pb_flow *f, int64_t when, enum pb_flow_why why)
@@ -372,16 +380,15 @@ int pb_txn_engine_init(struct pb_txn_engine *e, const struct pb_txn_conf *tc,
 
 void pb_txn_engine_release(struct pb_txn_engine *e)
 {
+	/* without pb_txn_finish() (an error): the parsers free what their
+	 * states hold, and what they would emit goes nowhere */
 	while (e->conns) {
 		struct pb_txn_conn *c = e->conns;
 
-		if (c->tcp) {
-			pb_tcp_release(c->tcp);
-			free(c->tcp);
-		}
-		e->conns = c->next;
-		free(c->state);
-		free(c);
+		c->sink = NULL;
+		if (c->proto->close)
+			c->proto->close(c);
+		conn_free(e, c);
 	}
 	pb_flow_table_release(&e->ft);
 }
