@@ -152,7 +152,10 @@ static int check_scalar(struct pb_conf *c, const struct pb_conf_node *n,
 			return fail(c, n, path, "expected true or false");
 		break;
 	case CT_DURATION:
-		if (pb_parse_duration(n->value, &i) < 0)
+		/* a negative duration ("-1s") is Go's, and Packetbeat's way of
+		 * turning flow periods off: whoever reads the key decides */
+		if (pb_parse_duration(n->value[0] == '-' && n->value[1] ? n->value + 1 : n->value,
+				      &i) < 0)
 			return fail(c, n, path, "expected a duration like 10s, 500ms or -1");
 		break;
 	case CT_SIZE:

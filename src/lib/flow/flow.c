@@ -40,6 +40,17 @@ int pb_flow_conf_load(struct pb_flow_conf *fc, struct pb_conf *c)
 					 "must be at least 1s");
 		fc->timeout_ns = v;
 	}
+	/* a negative duration ("-1s", as Packetbeat's own configurations
+	 * write it): no interim reports, as -1 */
+	{
+		const char *ps = NULL;
+
+		if (pb_conf_str(c, "packetbeat.flows.period", &ps) == 0 && ps &&
+		    ps[0] == '-' && ps[1] && pb_parse_duration(ps + 1, &v) == 0) {
+			fc->period_ns = -1;
+			goto period_done;
+		}
+	}
 	if ((rc = pb_conf_duration(c, "packetbeat.flows.period", &v)) < 0)
 		return rc;
 	if (rc == 0) {
@@ -48,6 +59,7 @@ int pb_flow_conf_load(struct pb_flow_conf *fc, struct pb_conf *c)
 					 "must be -1 or at least 1s");
 		fc->period_ns = v < 0 ? -1 : v;
 	}
+period_done:
 	if ((rc = pb_conf_int(c, "packetbeat.flows.max_flows", &v)) < 0)
 		return rc;
 	if (rc == 0) {
