@@ -392,6 +392,10 @@ void pb_tcp_segment(struct pb_tcp *t, int dir, uint32_t seq, uint32_t ack,
 	o = &t->d[!dir];
 	if (wire < len)
 		wire = len;
+	if ((flags & PB_TCP_SYN) && !d->syn_seen) {
+		d->syn_seen = 1;
+		d->isn = seq;
+	}
 	if (!d->started) {
 		if (flags & PB_TCP_SYN) {
 			d->next_seq = seq + 1;

@@ -61,6 +61,8 @@ struct pb_tcp_dir {
 	uint32_t acked;          /* the highest acknowledgement from the other
 				  * side (when has_acked) */
 	uint8_t has_acked;
+	uint32_t isn;            /* the SYN's sequence number (syn_seen) */
+	uint8_t syn_seen;
 	uint8_t started;         /* next_seq is known */
 	uint8_t mid_stream;      /* started without a SYN */
 	uint8_t fin_seen, ended;

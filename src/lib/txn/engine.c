@@ -545,12 +545,15 @@ static void tcp_packet(struct pb_txn_engine *e, struct pb_txn_conn *c, int dir,
 }
 
 /* A SYN on a conversation whose connection has ended, or begun to end:
- * the same addresses and ports, a new connection. */
-static int tcp_reused(const struct pb_txn_conn *c, const struct pb_decoded *d)
+ * the same addresses and ports, a new connection, unless it is the first
+ * connection's SYN again (a retransmission, or a capture that replays). */
+static int tcp_reused(const struct pb_txn_conn *c, int dir, const struct pb_decoded *d)
 {
 	const struct pb_tcp *t = c->tcp;
+	const struct pb_tcp_dir *td = &t->d[dir & 1];
 
 	return (d->tcp_flags & (PB_TCP_SYN | PB_TCP_ACK)) == PB_TCP_SYN &&
+	       !(td->syn_seen && td->isn == d->seq) &&
 	       (t->d[0].fin_seen || t->d[1].fin_seen || t->d[0].ended || t->d[1].ended);
 }
 
@@ -583,7 +586,7 @@ void pb_txn_packet(struct pb_txn_engine *e, const struct pb_packet *p,
 		}
 		f->user = c;
 	}
-	if (c->tcp && tcp_reused(c, d)) {
+	if (c->tcp && tcp_reused(c, packet_dir(c, d), d)) {
 		int pi = (int)(c->st - e->pst);
 
 		conn_close(e, c, ts);
