@@ -7,6 +7,72 @@
 #include "util/time.h"
 #include "util/banned.h"
 
+/*
+ * An IPv6 address as glibc's inet_ntop() writes it (RFC 5952: lower-case
+ * hex without leading zeros, the first longest run of two or more zero
+ * groups as "::"), and like it the last 32 bits dotted after ::/96 and
+ * ::ffff:0:0/96.  inet_ntop formats each group with sprintf, which costs
+ * more than the rest of an event's addresses; the result is the same
+ * byte for byte.  out has room for 46 bytes.
+ */
+static size_t format_ip6(char *out, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int i, best = -1, blen = 0, cur = -1, clen = 0;
+	char *p = out;
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	/* the longest zero run, the first of equal ones */
+	for (i = 0; i < 8; i++) {
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, clen = 1;
+			else
+				clen++;
+		} else if (cur >= 0) {
+			if (best < 0 || clen > blen)
+				best = cur, blen = clen;
+			cur = -1;
+		}
+	}
+	if (cur >= 0 && (best < 0 || clen > blen))
+		best = cur, blen = clen;
+	if (best >= 0 && blen < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		unsigned v = w[i];
+
+		if (best >= 0 && i >= best && i < best + blen) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		/* IPv4-compatible and IPv4-mapped: the last 32 bits dotted */
+		if (i == 6 && best == 0 && (blen == 6 || (blen == 5 && w[5] == 0xffff))) {
+			size_t n = pb_format_ip(p, a + 12, 4);
+
+			p += n;
+			*p = '\0';
+			return (size_t)(p - out);
+		}
+		if (v >= 0x1000)
+			*p++ = hex[v >> 12];
+		if (v >= 0x100)
+			*p++ = hex[v >> 8 & 15];
+		if (v >= 0x10)
+			*p++ = hex[v >> 4 & 15];
+		*p++ = hex[v & 15];
+	}
+	if (best >= 0 && best + blen == 8)
+		*p++ = ':';
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
 size_t pb_format_ip(char *out, const uint8_t *a, int len)
 {
 	if (len == 4) {
@@ -27,10 +93,7 @@ size_t pb_format_ip(char *out, const uint8_t *a, int len)
 		*p = '\0';
 		return (size_t)(p - out);
 	}
-	/* inet_ntop follows RFC 5952: lower case, longest zero run as :: */
-	if (!inet_ntop(AF_INET6, a, out, 46))
-		out[0] = '\0';
-	return strlen(out);
+	return format_ip6(out, a);
 }
 
 void pb_format_mac(char *out, const uint8_t *m)

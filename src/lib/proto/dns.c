@@ -83,6 +83,8 @@
 #define DNS_RD_MAX_FIELDS 10
 /* Scratch text for one event's record data. */
 #define DNS_SCRATCH_MAX (8u << 20)
+/* ... of which a conversation keeps this much between events */
+#define DNS_SCRATCH_KEEP (64u << 10)
 /* The text dump of a request or response (send_request/send_response). */
 #define DNS_TEXT_MAX (4u << 20)
 /* A UDP message without EDNS is at most 512 bytes (RFC 1035 4.2.1). */
@@ -247,6 +249,25 @@ static const struct dns_code dns_svc_keys[] = {
 
 #define DNS_NCODES(t) (sizeof(t) / sizeof((t)[0]))
 
+/* v in decimal into out, NUL-terminated; returns the length.  out needs
+ * room for the digits and the NUL: 21 bytes for any value, 6 for a 16-bit
+ * code.  Used where snprintf("%llu") was: it is on every record's path
+ * and the format parser costs more than the digits. */
+static size_t dns_utoa(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp), n;
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = sizeof(tmp) - i;
+	memcpy(out, tmp + i, n);
+	out[n] = '\0';
+	return n;
+}
+
 static const char *dns_code_find(const struct dns_code *t, size_t n, unsigned code)
 {
 	size_t i;
@@ -257,6 +278,35 @@ static const char *dns_code_find(const struct dns_code *t, size_t n, unsigned co
 	return NULL;
 }
 
+/* Append the string v at k of out (cap bytes), cut to keep room for the
+ * NUL as snprintf cuts; returns the new length. */
+static size_t dns_catn(char *out, size_t cap, size_t k, const char *v, size_t n)
+{
+	if (k >= cap)
+		return k;
+	if (n > cap - 1 - k)
+		n = cap - 1 - k;
+	memcpy(out + k, v, n);
+	out[k + n] = '\0';
+	return k + n;
+}
+
+/* The length of a short string (a table's name, a number): counted in
+ * place, cheaper than a call for a few bytes. */
+static inline size_t dns_slen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+static size_t dns_cat(char *out, size_t cap, size_t k, const char *v)
+{
+	return dns_catn(out, cap, k, v, dns_slen(v));
+}
+
 /* The name of a code, or its number (buf holds at least 16 bytes). */
 static const char *dns_code_name(const struct dns_code *t, size_t n, unsigned code,
 				 char *buf)
@@ -265,7 +315,8 @@ static const char *dns_code_name(const struct dns_code *t, size_t n, unsigned co
 
 	if (s)
 		return s;
-	snprintf(buf, 16, "%u", code);
+	/* code is at most 16 bits: 5 digits */
+	dns_utoa(buf, code);
 	return buf;
 }
 
@@ -282,7 +333,18 @@ static const char *dns_rcode_name(unsigned rcode, char *buf)
 
 	if (s)
 		return s;
-	snprintf(buf, 16, "Unknown %u", rcode);
+	{
+		/* an RCODE has 12 bits, so this always fits; the cut is
+		 * snprintf's, should it not */
+		char tmp[32];
+		size_t n = 8 + dns_utoa(tmp + 8, rcode);
+
+		memcpy(tmp, "Unknown ", 8);
+		if (n > 15)
+			n = 15;
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 
@@ -298,9 +360,8 @@ static const char *dns_at(const struct pb_buf *b, size_t off)
 static void dns_add_u(struct pb_buf *b, uint64_t v)
 {
 	char s[24];
-	int n = snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
 
-	pb_buf_add(b, s, (size_t)n);
+	pb_buf_add(b, s, dns_utoa(s, v));
 }
 
 /* Bytes in hex: upper case for DS digests and NSEC3 salts, as miekg/dns
@@ -477,9 +538,20 @@ static size_t dns_label_text(char *out, const uint8_t *p, size_t n)
 {
 	size_t i, k = 0;
 
+	/* printable ASCII but the space and the specials below (bits 0-63
+	 * and 64-127): most names are all of it */
+	static const uint64_t odd_lo = 0xffffffffu | 1ull << ' ' | 1ull << '"' |
+		1ull << '\'' | 1ull << '(' | 1ull << ')' | 1ull << '.' | 1ull << ';';
+	static const uint64_t odd_hi = 1ull << ('@' - 64) | 1ull << ('\\' - 64) |
+		1ull << (0x7f - 64);
+
 	for (i = 0; i < n; i++) {
 		uint8_t v = p[i];
 
+		if (v < 64 ? !(odd_lo >> v & 1) : v < 128 && !(odd_hi >> (v - 64) & 1)) {
+			out[k++] = (char)v;
+			continue;
+		}
 		switch (v) {
 /* zone-file specials: a dot inside a label must not read as a
  * separator, the others delimit fields in dig's output */
@@ -511,7 +583,9 @@ static void dns_cur_cut(struct pb_cur *c)
 
 /*
  * Read the name at c (inside message m) and write its text to out
- * (DNS_NAME_TEXT_MAX bytes) with a final dot, "." for the root.  c moves
+ * (DNS_NAME_TEXT_MAX bytes) with a final dot, "." for the root; with out
+ * NULL the name is only checked and skipped (the same checks, the same
+ * result), which is all a pass that needs no text pays for.  c moves
  * past the name as it sits in place (up to and including a first
  * pointer).  Every pointer must point below the place where the labels it
  * ends began, so following them cannot loop or go forward; at most
@@ -576,11 +650,15 @@ static int dns_name(const struct pb_cur *m, struct pb_cur *c, char *out, size_t 
 			goto cut;
 /* at most 4 characters a byte: out cannot overflow, since the
  * wire length was checked first */
-		n += dns_label_text(out + n, p, len);
-		out[n++] = '.';
+		if (out) {
+			n += dns_label_text(out + n, p, len);
+			out[n++] = '.';
+		}
 	}
 	if (!jumped)
 		c->pos = r.pos;
+	if (!out)
+		return PB_CUR_OK;
 /* the root alone is written as a dot */
 	if (n == 0)
 		out[n++] = '.';
@@ -680,12 +758,10 @@ struct dns_msg {
  * counts are met is TRUNCATED and keeps what was read; a broken name is
  * INVALID.  Loops are bounded by the bytes: every entry takes at least 5.
  */
-static void dns_msg_read(struct dns_msg *d, const uint8_t *p, size_t len)
+static void dns_msg_read_text(struct dns_msg *d, const uint8_t *p, size_t len, int text)
 {
-	char name[DNS_NAME_TEXT_MAX];
 	struct pb_cur m, c;
 	struct dns_rr rr;
-	size_t nlen;
 	unsigned s, i;
 
 /* all but the name buffer, which only needs its terminator */
@@ -709,7 +785,9 @@ static void dns_msg_read(struct dns_msg *d, const uint8_t *p, size_t len)
  * sender's word, so every read is checked and the first failure stops */
 	d->sec[DNS_QD] = pb_cur_offset(&c);
 	for (i = 0; i < d->count[DNS_QD]; i++) {
-		int rc = dns_name(&m, &c, i ? name : d->qname, i ? &nlen : &d->qname_len);
+		/* only the first question's text is kept, when wanted: the
+		 * other names are checked and skipped without writing it */
+		int rc = dns_name(&m, &c, i || !text ? NULL : d->qname, &d->qname_len);
 		uint16_t qt = pb_cur_be16(&c), qc = pb_cur_be16(&c);
 
 		if (rc || !pb_cur_ok(&c)) {
@@ -731,7 +809,7 @@ static void dns_msg_read(struct dns_msg *d, const uint8_t *p, size_t len)
 	for (s = DNS_AN; s < DNS_NSECT; s++) {
 		d->sec[s] = pb_cur_offset(&c);
 		for (i = 0; i < d->count[s]; i++) {
-			if (dns_rr_read(&m, &c, &rr, name, &nlen)) {
+			if (dns_rr_read(&m, &c, &rr, NULL, NULL)) {
 				d->err = c.err;
 				goto done;
 			}
@@ -756,20 +834,34 @@ done:
 		d->rcode |= (d->opt_ttl >> 24) << 4;
 }
 
+static void dns_msg_read(struct dns_msg *d, const uint8_t *p, size_t len)
+{
+	dns_msg_read_text(d, p, len, 1);
+}
+
 /* The i-th record of section s (which was read whole by dns_msg_read). */
 struct dns_walk {
 	struct pb_cur m, c;
-	char name[DNS_NAME_TEXT_MAX];
+	int names;                   /* the owner names' text is wanted */
 	size_t nlen;
 	struct dns_rr rr;
+	char name[DNS_NAME_TEXT_MAX];
 };
 
-/* Start walking section s of d. */
-static void dns_walk_init(struct dns_walk *w, const struct dns_msg *d, int s)
+/* Start walking section s of d; without names, the owner names are only
+ * skipped (w->name stays unset), for the passes that need the data. */
+static void dns_walk_init2(struct dns_walk *w, const struct dns_msg *d, int s, int names)
 {
 	pb_cur_init(&w->m, d->p, d->len);
 	w->c = w->m;
+	w->names = names;
+	w->nlen = 0;
 	pb_cur_skip(&w->c, d->sec[s]);
+}
+
+static void dns_walk_init(struct dns_walk *w, const struct dns_msg *d, int s)
+{
+	dns_walk_init2(w, d, s, 1);
 }
 
 /* The next record, its owner's name without the final dot; 0 at a
@@ -777,6 +869,8 @@ static void dns_walk_init(struct dns_walk *w, const struct dns_msg *d, int s)
  * counted). */
 static int dns_walk_next(struct dns_walk *w)
 {
+	if (!w->names)
+		return dns_rr_read(&w->m, &w->c, &w->rr, NULL, NULL) == 0;
 	if (dns_rr_read(&w->m, &w->c, &w->rr, w->name, &w->nlen))
 		return 0;
 	w->nlen = dns_trim(w->name, w->nlen);
@@ -833,6 +927,7 @@ static struct {
 	size_t text_len;
 	uint32_t *slot;              /* offset + 1 of a rule, 0 when free */
 	uint8_t *kind;               /* DNS_PSL_* of that rule */
+	uint8_t *len;                /* that rule's length (below 256) */
 	unsigned n;
 } dns_psl;
 
@@ -859,7 +954,8 @@ static uint32_t dns_psl_slot(const char *s, size_t n)
 
 		if (!o)
 			return i;
-		if (strlen(dns_psl.text + o - 1) == n && memcmp(dns_psl.text + o - 1, s, n) == 0)
+		/* the length first: most slots probed hold another rule */
+		if (dns_psl.len[i] == n && memcmp(dns_psl.text + o - 1, s, n) == 0)
 			return i;
 		i = (i + 1) & (DNS_PSL_SLOTS - 1);
 	}
@@ -1046,6 +1142,7 @@ static void dns_psl_add(const char *rule, size_t n, int kind)
 		memcpy(dns_psl.text + dns_psl.text_len, ascii, a);
 		dns_psl.text[dns_psl.text_len + a] = '\0';
 		dns_psl.slot[slot] = (uint32_t)dns_psl.text_len + 1;
+		dns_psl.len[slot] = (uint8_t)a;
 		dns_psl.text_len += a + 1;
 		dns_psl.n++;
 	}
@@ -1070,7 +1167,8 @@ static void dns_psl_load(void)
 	dns_psl.text = malloc(DNS_PSL_MAX_TEXT);
 	dns_psl.slot = calloc(DNS_PSL_SLOTS, sizeof(*dns_psl.slot));
 	dns_psl.kind = calloc(DNS_PSL_SLOTS, 1);
-	if (!file || !dns_psl.text || !dns_psl.slot || !dns_psl.kind) {
+	dns_psl.len = calloc(DNS_PSL_SLOTS, 1);
+	if (!file || !dns_psl.text || !dns_psl.slot || !dns_psl.kind || !dns_psl.len) {
 		fclose(f);
 		goto fail;
 	}
@@ -1117,6 +1215,7 @@ fail_nofile:
 	free(dns_psl.text);
 	free(dns_psl.slot);
 	free(dns_psl.kind);
+	free(dns_psl.len);
 	memset(&dns_psl, 0, sizeof(dns_psl));
 	dns_psl.state = -1;
 }
@@ -1153,16 +1252,23 @@ static int dns_domain(const char *name, size_t n, struct dns_domain *dd)
 /* the root, and names with escapes, have no registered domain */
 	if (n == 0 || n >= sizeof(low) || memchr(name, '\\', n))
 		return 1;
-	/* label starts, checking for empty labels as Go does */
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 
 		low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-		if (i == 0 || name[i - 1] == '.') {
-			if (ch == '.' || nl >= 128)
-				return 1;
-			lab[nl++] = i;
-		}
+	}
+	/* label starts, checking for empty labels as Go does (a final dot,
+	 * the last label's end, is checked below) */
+	for (i = 0; i < n;) {
+		const char *dot;
+
+		if (name[i] == '.' || nl >= 128)
+			return 1;
+		lab[nl++] = i;
+		dot = memchr(name + i, '.', n - i);
+		if (!dot)
+			break;
+		i = (size_t)(dot - name) + 1;
 	}
 /* a final dot is an empty label too */
 	if (name[n - 1] == '.')
@@ -1681,23 +1787,50 @@ struct dns_event {
 	struct pb_buf *scratch;
 };
 
+/*
+ * The next message of the event, read; NULL after the last.  The first
+ * is always the one main describes (dns_emit reads it from the first of
+ * msgs), so it is not read again: only the later messages of a zone
+ * transfer are, into *x.
+ */
+static const struct dns_msg *dns_ev_next(const struct dns_event *ev, size_t *off,
+					 struct dns_msg *x)
+{
+	const uint8_t *p;
+	size_t n;
+	int first = *off == 0;
+
+	if (!dns_msgs_next(&ev->msgs, off, &p, &n))
+		return NULL;
+	if (first)
+		return ev->main;
+	dns_msg_read(x, p, n);
+	return x;
+}
+
+/* A name from the tables above, or a number: printable ASCII without
+ * '"' or '\\', so it needs no escaping pass. */
+static void dns_json_code(struct pb_json *j, const char *s)
+{
+	pb_json_ascii(j, s, dns_slen(s));
+}
+
 /* One record as a JSON object. */
 static void dns_json_rr(struct pb_json *j, const struct dns_walk *w, const struct dns_rd *rd)
 {
-	char b[16];
+	char b[16], ttl[24];
 	unsigned i;
 
 	pb_json_obj(j);
 	pb_json_key(j, "name");
 	pb_json_str(j, w->name, w->nlen);
 	pb_json_key(j, "type");
-	pb_json_cstr(j, dns_type_name(w->rr.type, b));
+	dns_json_code(j, dns_type_name(w->rr.type, b));
 	pb_json_key(j, "class");
-	pb_json_cstr(j, dns_class_name(w->rr.klass, b));
+	dns_json_code(j, dns_class_name(w->rr.klass, b));
 /* Packetbeat writes the TTL as a string */
 	pb_json_key(j, "ttl");
-	snprintf(b, sizeof(b), "%lu", (unsigned long)w->rr.ttl);
-	pb_json_cstr(j, b);
+	pb_json_ascii(j, ttl, dns_utoa(ttl, w->rr.ttl));
 	pb_json_key(j, "data");
 	pb_json_str(j, dns_at(rd->s, rd->data_off), rd->data_len);
 /* then the type's own fields, by name */
@@ -1718,19 +1851,18 @@ static void dns_json_section(struct pb_json *j, const struct dns_event *ev, int 
 {
 	struct dns_walk w;
 	struct dns_rd rd;
-	struct dns_msg d;
-	const uint8_t *p;
-	size_t off = 0, n, mark = ev->scratch->len;
+	struct dns_msg x;
+	const struct dns_msg *d;
+	size_t off = 0, mark = ev->scratch->len;
 	int open = 0;
 	unsigned i;
 
 	rd.s = ev->scratch;
-/* every message of the event (several for a zone transfer), each
- * re-read: only records it counted as whole are walked */
-	while (dns_msgs_next(&ev->msgs, &off, &p, &n)) {
-		dns_msg_read(&d, p, n);
-		dns_walk_init(&w, &d, s);
-		for (i = 0; i < d.n[s] && dns_walk_next(&w); i++) {
+/* every message of the event (several for a zone transfer): only
+ * records it counted as whole are walked */
+	while ((d = dns_ev_next(ev, &off, &x)) != NULL) {
+		dns_walk_init(&w, d, s);
+		for (i = 0; i < d->n[s] && dns_walk_next(&w); i++) {
 /* the key only once there is something to list */
 			if (dns_rd_render(&rd, &w.m, &w.rr)) {
 				if (!open) {
@@ -1752,15 +1884,15 @@ static void dns_json_section(struct pb_json *j, const struct dns_event *ev, int 
 static void dns_related_ips(struct pb_txn *t, const struct dns_event *ev)
 {
 	struct dns_walk w;
-	struct dns_msg d;
-	const uint8_t *p;
-	size_t off = 0, n;
+	struct dns_msg x;
+	const struct dns_msg *d;
+	size_t off = 0;
 	unsigned i;
 
-	while (dns_msgs_next(&ev->msgs, &off, &p, &n)) {
-		dns_msg_read(&d, p, n);
-		dns_walk_init(&w, &d, DNS_AN);
-		for (i = 0; i < d.n[DNS_AN] && dns_walk_next(&w); i++) {
+/* only the data is needed: the owner names are skipped */
+	while ((d = dns_ev_next(ev, &off, &x)) != NULL) {
+		dns_walk_init2(&w, d, DNS_AN, 0);
+		for (i = 0; i < d->n[DNS_AN] && dns_walk_next(&w); i++) {
 			int len = w.rr.type == DNS_T_A ? 4 : 16;
 
 			if ((w.rr.type == DNS_T_A || w.rr.type == DNS_T_AAAA) &&
@@ -1774,16 +1906,15 @@ static void dns_related_ips(struct pb_txn *t, const struct dns_event *ev)
 static void dns_json_ips(struct pb_json *j, const struct dns_event *ev)
 {
 	struct dns_walk w;
-	struct dns_msg d;
-	const uint8_t *p;
-	size_t off = 0, n;
+	struct dns_msg x;
+	const struct dns_msg *d;
+	size_t off = 0;
 	int open = 0;
 	unsigned i;
 
-	while (dns_msgs_next(&ev->msgs, &off, &p, &n)) {
-		dns_msg_read(&d, p, n);
-		dns_walk_init(&w, &d, DNS_AN);
-		for (i = 0; i < d.n[DNS_AN] && dns_walk_next(&w); i++) {
+	while ((d = dns_ev_next(ev, &off, &x)) != NULL) {
+		dns_walk_init2(&w, d, DNS_AN, 0);
+		for (i = 0; i < d->n[DNS_AN] && dns_walk_next(&w); i++) {
 			char a[48];
 			int len = w.rr.type == DNS_T_A ? 4 : 16;
 
@@ -1811,19 +1942,18 @@ static void dns_json_opt(struct pb_json *j, const struct dns_msg *d, struct pb_b
 	const uint8_t *nsid = NULL, *cookie = NULL, *subnet = NULL;
 	uint16_t nsid_len = 0, cookie_len = 0, subnet_len = 0;
 	struct pb_cur c;
-	char b[16];
+	char b[16], vb[24];
 	size_t mark = s->len;
 
 	pb_json_key(j, "opt");
 	pb_json_obj(j);
 /* the OPT record's TTL: extended RCODE, version, DO, Z */
 	pb_json_key(j, "version");
-	snprintf(b, sizeof(b), "%u", (unsigned)(d->opt_ttl >> 16 & 0xff));
-	pb_json_cstr(j, b);
+	pb_json_ascii(j, vb, dns_utoa(vb, d->opt_ttl >> 16 & 0xff));
 	pb_json_key(j, "do");
 	pb_json_bool(j, (d->opt_ttl & 0x8000) != 0);
 	pb_json_key(j, "ext_rcode");
-	pb_json_cstr(j, dns_rcode_name((d->opt_ttl >> 24) << 4, b));
+	dns_json_code(j, dns_rcode_name((d->opt_ttl >> 24) << 4, b));
 	pb_json_key(j, "udp_size");
 	pb_json_u64(j, d->opt_size);
 	/* the options: code, length, data */
@@ -1898,69 +2028,84 @@ static void dns_write(struct pb_json *j, const struct pb_txn *t, void *arg)
 	unsigned cnt[DNS_NSECT] = { 0 }, s;
 	struct dns_domain dd;
 	struct dns_msg x;
-	const uint8_t *p;
-	size_t off = 0, n;
+	const struct dns_msg *m;
+	size_t off = 0;
 	char b[16];
+	char *p;
 
 	/* counts over all messages, as Packetbeat counts records read (an OPT
 	 * record is not an additional) */
-	while (dns_msgs_next(&ev->msgs, &off, &p, &n)) {
-		dns_msg_read(&x, p, n);
+	while ((m = dns_ev_next(ev, &off, &x)) != NULL) {
 		for (s = DNS_AN; s < DNS_NSECT; s++)
-			cnt[s] += x.n[s];
-		if (x.has_opt)
+			cnt[s] += m->n[s];
+		if (m->has_opt)
 			cnt[DNS_AR]--;
 	}
 	for (s = DNS_AN; s < DNS_NSECT; s++)
 		cnt[s] += ev->dropped[s];
 
-/* the header: ID, opcode, flags, response code */
-	pb_json_key(j, "dns");
-	pb_json_obj(j);
-	pb_json_key(j, "id");
-	pb_json_u64(j, d->id);
-	pb_json_key(j, "op_code");
-	pb_json_cstr(j, dns_opcode_name(d->flags >> 11 & 0xf, b));
-/* the six flags Packetbeat writes, always, true or false */
-	pb_json_key(j, "flags");
-	pb_json_obj(j);
-	pb_json_key(j, "authoritative");
-	pb_json_bool(j, d->flags & DNS_AA);
-	pb_json_key(j, "recursion_available");
-	pb_json_bool(j, d->flags & DNS_RA);
-	pb_json_key(j, "recursion_desired");
-	pb_json_bool(j, d->flags & DNS_RD);
-	pb_json_key(j, "authentic_data");
-	pb_json_bool(j, d->flags & DNS_AD);
-	pb_json_key(j, "checking_disabled");
-	pb_json_bool(j, d->flags & DNS_CD);
-	pb_json_key(j, "truncated_response");
-	pb_json_bool(j, d->flags & DNS_TC);
-	pb_json_obj_end(j);
-/* with EDNS's upper bits: 16 is BADSIG (BADVERS) */
-	pb_json_key(j, "response_code");
-	pb_json_cstr(j, dns_rcode_name(d->rcode, b));
-	/* the set flags by their short names, and EDNS's DO */
-	if ((d->flags & (DNS_AA | DNS_TC | DNS_RD | DNS_RA | DNS_AD | DNS_CD)) ||
-	    (d->has_opt && (d->opt_ttl & 0x8000))) {
-		static const struct { uint16_t bit; const char *name; } hf[] = {
+/* the header: ID, opcode, flags, response code, the set flags and the
+ * type, written in one run (all literals, table names and numbers: an
+ * opcode or rcode name has at most 15 characters) */
+	p = pb_json_room(j, 512);
+	if (p) {
+		static const struct { uint16_t bit; char name[3]; } hf[] = {
 			{ DNS_AA, "AA" }, { DNS_TC, "TC" }, { DNS_RD, "RD" },
 			{ DNS_RA, "RA" }, { DNS_AD, "AD" }, { DNS_CD, "CD" },
 		};
+		const char *v;
 		unsigned i;
+		int any = 0;
 
-		pb_json_key(j, "header_flags");
-		pb_json_arr(j);
-		for (i = 0; i < sizeof(hf) / sizeof(hf[0]); i++)
-			if (d->flags & hf[i].bit)
-				pb_json_ascii(j, hf[i].name, 2);
-		if (d->has_opt && (d->opt_ttl & 0x8000))
-			pb_json_ascii(j, "DO", 2);
-		pb_json_arr_end(j);
+		p = pb_json_put_sep(j, p);
+		p = pb_json_putlit(p, "\"dns\":{\"id\":");
+		p = pb_json_put_u64(p, d->id);
+		p = pb_json_putlit(p, ",\"op_code\":\"");
+		v = dns_opcode_name(d->flags >> 11 & 0xf, b);
+		p = pb_json_put(p, v, dns_slen(v));
+		/* the six flags Packetbeat writes, always, true or false */
+#define DNS_FL(bit, key) (d->flags & (bit) ? pb_json_putlit(p, key "true") : \
+			  pb_json_putlit(p, key "false"))
+		p = pb_json_putlit(p, "\",\"flags\":{");
+		p = DNS_FL(DNS_AA, "\"authoritative\":");
+		p = DNS_FL(DNS_RA, ",\"recursion_available\":");
+		p = DNS_FL(DNS_RD, ",\"recursion_desired\":");
+		p = DNS_FL(DNS_AD, ",\"authentic_data\":");
+		p = DNS_FL(DNS_CD, ",\"checking_disabled\":");
+		p = DNS_FL(DNS_TC, ",\"truncated_response\":");
+#undef DNS_FL
+		/* with EDNS's upper bits: 16 is BADSIG (BADVERS) */
+		p = pb_json_putlit(p, "},\"response_code\":\"");
+		v = dns_rcode_name(d->rcode, b);
+		p = pb_json_put(p, v, dns_slen(v));
+		*p++ = '"';
+		/* the set flags by their short names, and EDNS's DO */
+		if ((d->flags & (DNS_AA | DNS_TC | DNS_RD | DNS_RA | DNS_AD | DNS_CD)) ||
+		    (d->has_opt && (d->opt_ttl & 0x8000))) {
+			p = pb_json_putlit(p, ",\"header_flags\":[");
+			for (i = 0; i < sizeof(hf) / sizeof(hf[0]); i++)
+				if (d->flags & hf[i].bit) {
+					if (any++)
+						*p++ = ',';
+					*p++ = '"';
+					p = pb_json_put(p, hf[i].name, 2);
+					*p++ = '"';
+				}
+			if (d->has_opt && (d->opt_ttl & 0x8000)) {
+				if (any++)
+					*p++ = ',';
+				p = pb_json_putlit(p, "\"DO\"");
+			}
+			*p++ = ']';
+		}
+		/* Packetbeat 8: "answer" when a response was seen, else
+		 * "query" */
+		if (t->has_response)
+			p = pb_json_putlit(p, ",\"type\":\"answer\"");
+		else
+			p = pb_json_putlit(p, ",\"type\":\"query\"");
+		pb_json_done(j, p, 1);
 	}
-/* Packetbeat 8: "answer" when a response was seen, else "query" */
-	pb_json_key(j, "type");
-	pb_json_cstr(j, t->has_response ? "answer" : "query");
 /* the first question, and what the Public Suffix List makes of it */
 	if (d->has_q) {
 		pb_json_key(j, "question");
@@ -1969,9 +2114,9 @@ static void dns_write(struct pb_json *j, const struct pb_txn *t, void *arg)
 		pb_json_key(j, "name");
 		pb_json_str(j, d->qname, d->qname_len);
 		pb_json_key(j, "type");
-		pb_json_cstr(j, dns_type_name(d->qtype, b));
+		dns_json_code(j, dns_type_name(d->qtype, b));
 		pb_json_key(j, "class");
-		pb_json_cstr(j, dns_class_name(d->qclass, b));
+		dns_json_code(j, dns_class_name(d->qclass, b));
 /* from the Public Suffix List, when it could be read */
 		if (dns_domain(d->qname, d->qname_len, &dd)) {
 			if (dd.etld) {
@@ -2146,15 +2291,38 @@ struct dns_query {
 };
 
 struct dns_state {
-	struct dns_query *q;         /* waiting queries, oldest first */
+	/* waiting queries, oldest first: n of them from q on, inside an
+	 * array of cap at base.  A response mostly answers one of the
+	 * oldest, so dns_drop moves the fewer side of the array and may
+	 * leave free entries before q; dns_on_query takes them back. */
+	struct dns_query *q;
+	struct dns_query *base;
 	unsigned n, cap;
+	/* each entry's client and id (dns_key), in the same places as in
+	 * base: dns_find scans these few bytes, not the queries */
+	uint32_t *keys;
 	size_t kept;                 /* bytes copied into q[] */
 	/* TCP: a message of that direction is unfinished, and its id */
 	uint8_t partial[2];
 	uint8_t partial_has_id[2];
 	uint8_t partial_qr[2];       /* 1 query, 2 response, 0 unknown */
 	uint16_t partial_id[2];
+	/* the record data text of one event, kept between events so each
+	 * does not allocate its own (dns_emit; freed by dns_close, and when
+	 * a large event made it big) */
+	struct pb_buf scratch;
+	/* at most the earliest time a waiting query counts its timeout
+	 * from (dns_expire), so a message that times nothing out does not
+	 * scan them all; meaningful only while n > 0 */
+	int64_t due_floor;
 };
+
+/* q now counts its timeout from t: keep due_floor below it. */
+static void dns_due(struct dns_state *s, int64_t t)
+{
+	if (s->n <= 1 || t < s->due_floor)
+		s->due_floor = t;
+}
 
 static void dns_note(const char **notes, unsigned *n, const char *note)
 {
@@ -2175,14 +2343,17 @@ static void dns_note(const char **notes, unsigned *n, const char *note)
  * query when there is one, as in Packetbeat.
  */
 static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *q,
-		     const struct dns_msgs *rsp, const struct dns_span *rs,
+		     const struct dns_msgs *rsp, const struct dns_msg *rsp_read,
+		     const struct dns_span *rs,
 		     const unsigned *dropped, const char *const *notes, unsigned n_notes)
 {
 	static const struct dns_conf defaults;
+	struct dns_state *st = c->state;
 	struct dns_msg req, first;
 	struct dns_event ev;
 	struct pb_txn t;
-	struct pb_buf scratch, rqtext, rstext;
+	struct pb_buf rqtext, rstext;
+	struct pb_buf *scratch = &st->scratch;
 	const struct dns_msg *sum;
 	char opb[16], cb[16], tb[16];
 	char query[DNS_NAME_TEXT_MAX + 64];
@@ -2190,14 +2361,17 @@ static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *
 	size_t off = 0, n;
 	unsigned i;
 
-/* scratch and text buffers are capped and freed before returning */
+/* scratch and text buffers are capped; the text ones are freed before
+ * returning, the scratch is the conversation's and reused */
 	memset(&t, 0, sizeof(t));
 	memset(&ev, 0, sizeof(ev));
-	pb_buf_init(&scratch, DNS_SCRATCH_MAX);
+	if (scratch->max == 0)
+		pb_buf_init(scratch, DNS_SCRATCH_MAX);
+	scratch->len = 0;
 	pb_buf_init(&rqtext, DNS_TEXT_MAX);
 	pb_buf_init(&rstext, DNS_TEXT_MAX);
 	ev.conf = c->conf ? c->conf : &defaults;
-	ev.scratch = &scratch;
+	ev.scratch = scratch;
 /* the query: its own copy, its bytes and times */
 	if (q) {
 		dns_msg_read(&req, q->msg, q->len);
@@ -2214,7 +2388,13 @@ static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *
 	}
 /* the response: its first message heads the event */
 	if (rsp && dns_msgs_next(rsp, &off, &p, &n)) {
-		dns_msg_read(&first, p, n);
+		/* the caller may have read that message already */
+		if (rsp_read && rsp_read->p == p && rsp_read->len == n) {
+			ev.main = rsp_read;
+		} else {
+			dns_msg_read(&first, p, n);
+			ev.main = &first;
+		}
 /* a response alone starts the event; a pair ends with it */
 		t.has_response = 1;
 		t.response_bytes = rs->bytes;
@@ -2224,7 +2404,6 @@ static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *
 		}
 		t.end_ns = rs->t1;
 		t.last_pkt = rs->p1;
-		ev.main = &first;
 		ev.msgs = *rsp;
 /* a zone transfer's records past the cap, counted */
 		if (dropped)
@@ -2241,9 +2420,15 @@ static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *
 	sum = ev.req ? ev.req : ev.main;
 	t.method = dns_opcode_name(sum->flags >> 11 & 0xf, opb);
 	if (sum->has_q) {
-		snprintf(query, sizeof(query), "class %s, type %s, %s",
-			 dns_class_name(sum->qclass, cb), dns_type_name(sum->qtype, tb),
-			 sum->qname);
+		/* "class %s, type %s, %s" without snprintf, cut as it would */
+		size_t k = 0;
+
+		k = dns_cat(query, sizeof(query), k, "class ");
+		k = dns_cat(query, sizeof(query), k, dns_class_name(sum->qclass, cb));
+		k = dns_cat(query, sizeof(query), k, ", type ");
+		k = dns_cat(query, sizeof(query), k, dns_type_name(sum->qtype, tb));
+		k = dns_cat(query, sizeof(query), k, ", ");
+		dns_catn(query, sizeof(query), k, sum->qname, sum->qname_len);
 		t.query = query;
 		t.resource = sum->qname;
 	}
@@ -2252,34 +2437,46 @@ static void dns_emit(struct pb_txn_conn *c, int client, const struct dns_query *
 		pb_txn_note(&t, notes[i]);
 	/* the text forms, only when they will be written */
 	if (c->common && c->common->send_request && ev.req) {
-		dns_text(&rqtext, ev.req, &scratch);
+		dns_text(&rqtext, ev.req, scratch);
 		t.request = (const uint8_t *)rqtext.data;
 		t.request_len = rqtext.len;
 	}
 	if (c->common && c->common->send_response && t.has_response) {
-		dns_text_all(&rstext, &ev.msgs, &scratch);
+		dns_text_all(&rstext, &ev.msgs, scratch);
 		t.response = (const uint8_t *)rstext.data;
 		t.response_len = rstext.len;
 	}
 /* the dns object is written by the engine, through dns_write */
-	scratch.len = 0;
+	scratch->len = 0;
 	dns_related_ips(&t, &ev);
 	t.write = dns_write;
 	t.arg = &ev;
 	pb_txn_emit(c, &t);
 out:
-	pb_buf_release(&scratch);
+	/* what a large event grew is not kept for the small ones after it */
+	if (scratch->cap > DNS_SCRATCH_KEEP)
+		pb_buf_release(scratch);
 	pb_buf_release(&rqtext);
 	pb_buf_release(&rstext);
+}
+
+static uint32_t dns_key(int client, uint16_t id)
+{
+	return (uint32_t)(client & 0xff) << 16 | id;
 }
 
 /* Index of the waiting query of client with id, or -1. */
 static int dns_find(const struct dns_state *s, int client, uint16_t id)
 {
+	const uint32_t *k;
+	uint32_t key = dns_key(client, id);
 	unsigned i;
 
+	if (s->n == 0)
+		return -1;
+	k = s->keys + (s->q - s->base);
 	for (i = 0; i < s->n; i++)
-		if (s->q[i].client == client && s->q[i].id == id)
+		if (k[i] == key)
 			return (int)i;
 	return -1;
 }
@@ -2288,13 +2485,26 @@ static int dns_find(const struct dns_state *s, int client, uint16_t id)
 static void dns_drop(struct dns_state *s, unsigned i)
 {
 	struct dns_query *q = &s->q[i];
+	uint32_t *k;
 
-/* the copies go, and the later queries move up */
+/* the copies go, and the others close the gap: the earlier ones move
+ * down one place when they are fewer, the later ones up otherwise
+ * (either way the later queries' indexes drop by one) */
 	s->kept -= q->len + q->rsp_len;
 	free(q->msg);
 	free(q->rsp);
-	memmove(q, q + 1, (s->n - i - 1) * sizeof(*q));
+	k = s->keys + (s->q - s->base);
+	if (i < s->n - 1 - i) {
+		memmove(s->q + 1, s->q, i * sizeof(*q));
+		memmove(k + 1, k, i * sizeof(*k));
+		s->q++;
+	} else {
+		memmove(q, q + 1, (s->n - i - 1) * sizeof(*q));
+		memmove(k + i, k + i + 1, (s->n - i - 1) * sizeof(*k));
+	}
 	s->n--;
+	if (s->n == 0)
+		s->q = s->base;
 }
 
 /* Emit waiting query i with a note and forget it.  A zone transfer
@@ -2313,9 +2523,9 @@ static void dns_flush(struct pb_txn_conn *c, unsigned i, const char *note)
 	if (note)
 		dns_note(notes, &n, note);
 	if (q->xfr)
-		dns_emit(c, q->client, q, &ms, &q->rsp_sp, q->dropped, notes, n);
+		dns_emit(c, q->client, q, &ms, NULL, &q->rsp_sp, q->dropped, notes, n);
 	else
-		dns_emit(c, q->client, q, NULL, NULL, NULL, notes, n);
+		dns_emit(c, q->client, q, NULL, NULL, NULL, NULL, notes, n);
 	dns_drop(s, i);
 }
 
@@ -2324,34 +2534,46 @@ static void dns_flush(struct pb_txn_conn *c, unsigned i, const char *note)
 static void dns_expire(struct pb_txn_conn *c, int64_t now)
 {
 	struct dns_state *s = c->state;
-	int64_t timeout = c->common ? c->common->timeout_ns : PB_TXN_DEF_TIMEOUT_NS;
+	int64_t timeout, floor = INT64_MAX;
 	unsigned i = 0;
 
+	/* called for every message: nothing waiting is the common case */
+	if (s->n == 0)
+		return;
+	timeout = c->common ? c->common->timeout_ns : PB_TXN_DEF_TIMEOUT_NS;
 /* a timeout of -1 (or 0) waits forever */
 	if (timeout <= 0)
+		return;
+	/* every query counts from due_floor or later: when that has not
+	 * timed out, none has (the same test as below) */
+	if (!(now >= s->due_floor &&
+	      (uint64_t)now - (uint64_t)s->due_floor >= (uint64_t)timeout))
 		return;
 	while (i < s->n) {
 		const struct dns_query *q = &s->q[i];
 		int64_t last = q->xfr ? q->rsp_sp.t1 : q->sp.t0;
 
 /* unsigned difference: no overflow whatever the clock holds */
-		if (now >= last && (uint64_t)now - (uint64_t)last >= (uint64_t)timeout)
+		if (now >= last && (uint64_t)now - (uint64_t)last >= (uint64_t)timeout) {
 			dns_flush(c, i, q->xfr ? dns_note_rsp_incomplete : dns_note_noresp);
-		else
+		} else {
+			if (last < floor)
+				floor = last;
 			i++;
+		}
 	}
+	/* the scan saw every query left: the floor is now exact */
+	s->due_floor = floor;
 }
 
 /* The serial of an SOA record (after its two names), 0 when unreadable. */
 static int dns_soa_serial(const struct pb_cur *m, const struct dns_rr *rr, uint32_t *serial)
 {
-	char name[DNS_NAME_TEXT_MAX];
 	struct pb_cur c;
-	size_t n;
 
 	pb_cur_init(&c, rr->rdata, rr->rdlen);
-/* MNAME and RNAME come first; the serial follows them */
-	if (dns_name(m, &c, name, &n) || dns_name(m, &c, name, &n))
+/* MNAME and RNAME come first (skipped); the serial follows them */
+	if (dns_name(m, &c, NULL, NULL) || dns_name(m, &c, NULL, NULL))
 		return 0;
 	*serial = pb_cur_be32(&c);
 	return pb_cur_ok(&c);
@@ -2368,6 +2590,7 @@ static void dns_on_query(struct pb_txn_conn *c, int dir, const struct dns_msg *d
 	struct dns_query *q;
 	struct dns_walk w;
 	uint8_t *copy;
+	size_t off;
 	int i = dns_find(s, dir, d->id);
 	unsigned k;
 
@@ -2377,18 +2600,35 @@ static void dns_on_query(struct pb_txn_conn *c, int dir, const struct dns_msg *d
 	/* the caps: the oldest waiting queries go first */
 	while (s->n && (s->n >= DNS_MAX_PENDING || s->kept + d->len > DNS_MAX_KEPT))
 		dns_flush(c, 0, dns_note_flood);
-/* the array grows by doubling up to its cap */
-	if (s->n == s->cap) {
-		unsigned cap = s->cap ? s->cap * 2 : 4;
-		struct dns_query *nq;
+/* no room after the last: the queries slide back to the array's
+ * start when they fill at most half of it (or it is at its cap), else
+ * the array grows by doubling up to its cap */
+	off = s->base ? (size_t)(s->q - s->base) : 0;
+	if (off + s->n == s->cap) {
+		if (off && (s->n <= s->cap / 2 || s->cap >= DNS_MAX_PENDING)) {
+			memmove(s->base, s->q, s->n * sizeof(*s->q));
+			memmove(s->keys, s->keys + off, s->n * sizeof(*s->keys));
+			s->q = s->base;
+		} else {
+			unsigned cap = s->cap ? s->cap * 2 : 4;
+			struct dns_query *nq;
+			uint32_t *nk;
 
-		if (cap > DNS_MAX_PENDING)
-			cap = DNS_MAX_PENDING;
-		nq = realloc(s->q, cap * sizeof(*nq));
-		if (!nq)
-			return;
-		s->q = nq;
-		s->cap = cap;
+			if (cap > DNS_MAX_PENDING)
+				cap = DNS_MAX_PENDING;
+			/* the keys first: when the queries cannot grow, a larger
+			 * key array is only unused room */
+			nk = realloc(s->keys, cap * sizeof(*nk));
+			if (!nk)
+				return;
+			s->keys = nk;
+			nq = realloc(s->base, cap * sizeof(*nq));
+			if (!nq)
+				return;
+			s->base = nq;
+			s->q = nq + off;
+			s->cap = cap;
+		}
 	}
 /* the query outlives this call: keep a copy of it */
 	copy = malloc(d->len ? d->len : 1);
@@ -2396,6 +2636,7 @@ static void dns_on_query(struct pb_txn_conn *c, int dir, const struct dns_msg *d
 		return;
 	memcpy(copy, d->p, d->len);
 /* what pairing and the event need of the query */
+	s->keys[(size_t)(s->q - s->base) + s->n] = dns_key(dir, d->id);
 	q = &s->q[s->n++];
 	memset(q, 0, sizeof(*q));
 	q->id = d->id;
@@ -2406,6 +2647,7 @@ static void dns_on_query(struct pb_txn_conn *c, int dir, const struct dns_msg *d
 	q->msg = copy;
 	q->len = d->len;
 	s->kept += d->len;
+	dns_due(s, sp->t0);
 /* a query cut short is kept with what it has, and a note */
 	if (d->err == PB_CUR_TRUNCATED)
 		dns_note(q->notes, &q->n_notes, dns_note_incomplete);
@@ -2414,7 +2656,7 @@ static void dns_on_query(struct pb_txn_conn *c, int dir, const struct dns_msg *d
 		dns_note(q->notes, &q->n_notes, dns_note_big);
 	/* IXFR: the client's serial, in its authority section */
 	if (q->qtype == DNS_T_IXFR) {
-		dns_walk_init(&w, d, DNS_NS);
+		dns_walk_init2(&w, d, DNS_NS, 0);
 		for (k = 0; k < d->n[DNS_NS] && dns_walk_next(&w); k++)
 			if (w.rr.type == DNS_T_SOA &&
 			    dns_soa_serial(&w.m, &w.rr, &q->cserial)) {
@@ -2432,7 +2674,7 @@ static void dns_xfr_track(struct dns_query *q, const struct dns_msg *d)
 	uint32_t serial;
 	unsigned i;
 
-	dns_walk_init(&w, d, DNS_AN);
+	dns_walk_init2(&w, d, DNS_AN, 0);
 	for (i = 0; i < d->n[DNS_AN] && dns_walk_next(&w); i++) {
 		int soa = w.rr.type == DNS_T_SOA && dns_soa_serial(&w.m, &w.rr, &serial);
 
@@ -2491,6 +2733,7 @@ static void dns_xfr_keep(struct dns_state *s, struct dns_query *q, const struct 
 		q->rsp_sp.bytes = 0;
 	}
 	q->rsp_sp.t1 = sp->t1;
+	dns_due(s, sp->t1);
 	q->rsp_sp.p1 = sp->p1;
 	q->rsp_sp.bytes += sp->bytes;
 	/* the first message is always kept: it is the event's header */
@@ -2536,7 +2779,7 @@ static void dns_on_response(struct pb_txn_conn *c, int dir, const struct dns_msg
 			dns_note(notes, &n, dns_note_rsp_incomplete);
 		if (!sp->tcp && !d->has_opt && d->len > DNS_UDP_PLAIN_MAX)
 			dns_note(notes, &n, dns_note_rsp_big);
-		dns_emit(c, !dir, NULL, &ms, sp, NULL, notes, n);
+		dns_emit(c, !dir, NULL, &ms, d, sp, NULL, notes, n);
 		return;
 	}
 	q = &s->q[i];
@@ -2568,7 +2811,7 @@ pair:
 		else if (!q->edns && d->has_opt)
 			dns_note(notes, &n, dns_note_edns);
 	}
-	dns_emit(c, q->client, q, &ms, sp, NULL, notes, n);
+	dns_emit(c, q->client, q, &ms, d, sp, NULL, notes, n);
 	dns_drop(s, (unsigned)i);
 }
 
@@ -2611,7 +2854,10 @@ static void dns_message(struct pb_txn_conn *c, int dir, const uint8_t *p, size_t
 	/* what timed out before this message is closed first, so pairing
 	 * does not depend on when the engine last called expire() */
 	dns_expire(c, sp->t0);
-	dns_msg_read(&d, p, len);
+	/* a query is kept as bytes and read again for its event: the text
+	 * of its question is not needed now (the header's QR bit, which
+	 * dns_msg_read reads from the same byte, says which it is) */
+	dns_msg_read_text(&d, p, len, len < 3 || (p[2] & 0x80));
 /* a message that is not DNS is never paired as one */
 	if (d.err == PB_CUR_INVALID) {
 		/* the header tells whether it was a response, when it is there */
@@ -2751,7 +2997,9 @@ static void dns_close(struct pb_txn_conn *c)
 /* oldest first, as they came */
 	while (s->n)
 		dns_flush(c, 0, s->q[0].xfr ? dns_note_rsp_incomplete : dns_note_noresp);
-	free(s->q);
+	free(s->base);
+	free(s->keys);
+	pb_buf_release(&s->scratch);
 	memset(s, 0, sizeof(*s));
 }
 

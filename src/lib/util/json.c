@@ -10,31 +10,6 @@ static inline void sep(struct pb_json *j)
 		pb_buf_addc(j->b, ',');
 }
 
-void pb_json_obj(struct pb_json *j)
-{
-	sep(j);
-	pb_buf_addc(j->b, '{');
-	j->comma = 0;
-}
-
-void pb_json_obj_end(struct pb_json *j)
-{
-	pb_buf_addc(j->b, '}');
-	j->comma = 1;
-}
-
-void pb_json_arr(struct pb_json *j)
-{
-	sep(j);
-	pb_buf_addc(j->b, '[');
-	j->comma = 0;
-}
-
-void pb_json_arr_end(struct pb_json *j)
-{
-	pb_buf_addc(j->b, ']');
-	j->comma = 1;
-}
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 static size_t utf8_len(const uint8_t *s, size_t n)
@@ -67,6 +42,49 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 	return len;
 }
 
+/* 1 for the bytes written as they are: printable ASCII and DEL, but not
+ * '"' or '\\'.  A table, as every string byte of every event is looked
+ * up. */
+#define R4(v) v, v, v, v
+#define R16(v) R4(v), R4(v), R4(v), R4(v)
+static const uint8_t json_plain[256] = {
+	R16(0), R16(0),                                  /* 0x00 - 0x1f */
+	1, 1, 0, R4(1), R4(1), R4(1), 1,                 /* 0x20 - 0x2f: '"' */
+	R16(1),                                          /* 0x30 - 0x3f */
+	R16(1),                                          /* 0x40 - 0x4f */
+	R4(1), R4(1), R4(1), 0, 1, 1, 1,                 /* 0x50 - 0x5f: '\\' */
+	R16(1), R16(1),                                  /* 0x60 - 0x7f */
+	/* 0x80 - 0xff: 0, UTF-8 is checked apart */
+};
+#undef R16
+#undef R4
+
+/* How many bytes from s need no escaping. */
+static inline size_t plain_run(const uint8_t *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	size_t i = 0;
+
+	/* eight bytes at a time while none is below 0x20, '"', '\\' or
+	 * above 0x7f: a byte below 0x20 borrows into its top bit, '"' and
+	 * '\\' become zero bytes that do, the others have it set.  A borrow
+	 * carried into the next byte only comes from a byte that matched
+	 * itself, so the test is exact for the word; the bytes then tell
+	 * where. */
+	while (n - i >= 8) {
+		uint64_t x, t;
+
+		memcpy(&x, s + i, 8);
+		t = (x - ones * 0x20) | ((x ^ ones * '"') - ones) | ((x ^ ones * '\\') - ones) | x;
+		if (t & high)
+			break;
+		i += 8;
+	}
+	while (i < n && json_plain[s[i]])
+		i++;
+	return i;
+}
+
 void pb_json_escape(struct pb_buf *b, const void *sv, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -77,8 +95,8 @@ void pb_json_escape(struct pb_buf *b, const void *sv, size_t n)
 		uint8_t c = s[i];
 		size_t ul;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
+		if (json_plain[c]) {
+			i += 1 + plain_run(s + i + 1, n - i - 1);
 			continue;
 		}
 		if (c >= 0x80 && (ul = utf8_len(s + i, n - i)) > 0) {
@@ -105,6 +123,23 @@ void pb_json_escape(struct pb_buf *b, const void *sv, size_t n)
 
 void pb_json_str(struct pb_json *j, const void *s, size_t n)
 {
+	struct pb_buf *b = j->b;
+
+	/* the common case, a string with nothing to escape: one copy */
+	if (plain_run(s, n) == n &&
+	    (b->cap - b->len >= n + 4 || pb_buf_grow(b, n + 4) == 0)) {
+		char *p = b->data + b->len;
+
+		if (j->comma)
+			*p++ = ',';
+		*p++ = '"';
+		memcpy(p, s, n);
+		p += n;
+		*p++ = '"';
+		b->len = (size_t)(p - b->data);
+		j->comma = 1;
+		return;
+	}
 	sep(j);
 	pb_buf_addc(j->b, '"');
 	pb_json_escape(j->b, s, n);
@@ -117,40 +152,65 @@ void pb_json_cstr(struct pb_json *j, const char *s)
 	pb_json_str(j, s, strlen(s));
 }
 
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+char *pb_json_put_u64(char *p, uint64_t v)
+{
+	char *e;
+	uint32_t w;
+	int n;
+
+	/* the small values (counts, ids) first */
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100) {
+		memcpy(p, digit_pairs + v * 2, 2);
+		return p + 2;
+	}
+	if (v > UINT32_MAX) {
+		/* the low 8 digits at a time, then the rest (32-bit arithmetic
+		 * for each part is cheaper than 64-bit) */
+		char *q = pb_json_put_u64(p, v / 100000000);
+		uint32_t lo = (uint32_t)(v % 100000000);
+		int k;
+
+		for (k = 6; k >= 0; k -= 2) {
+			memcpy(q + k, digit_pairs + (lo % 100) * 2, 2);
+			lo /= 100;
+		}
+		return q + 8;
+	}
+	/* the number of digits, then two at a time from the end */
+	w = (uint32_t)v;
+	n = w < 1000 ? 3 : w < 10000 ? 4 : w < 100000 ? 5 : w < 1000000 ? 6 :
+	    w < 10000000 ? 7 : w < 100000000 ? 8 : w < 1000000000 ? 9 : 10;
+	e = p + n;
+	p = e;
+	while (w >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + (w % 100) * 2, 2);
+		w /= 100;
+	}
+	if (w >= 10)
+		memcpy(p - 2, digit_pairs + w * 2, 2);
+	else
+		p[-1] = (char)('0' + w);
+	return e;
+}
+
 void pb_json_u64(struct pb_json *j, uint64_t v)
 {
-	static const char pairs[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	char tmp[24];
-	size_t i = sizeof(tmp), n;
-	struct pb_buf *b = j->b;
-	char *p;
+	char *p = pb_json_room(j, PB_JSON_U64_MAX + 1);
 
-	/* two digits per division */
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		tmp[--i] = pairs[r * 2 + 1];
-		tmp[--i] = pairs[r * 2];
-	}
-	if (v >= 10) {
-		tmp[--i] = pairs[v * 2 + 1];
-		tmp[--i] = pairs[v * 2];
-	} else {
-		tmp[--i] = (char)('0' + v);
-	}
-	n = sizeof(tmp) - i;
-	if (b->cap - b->len < n + 2 && pb_buf_grow(b, n + 2) < 0)
+	if (!p)
 		return;
-	p = b->data + b->len;
-	if (j->comma)
-		*p++ = ',';
-	memcpy(p, tmp + i, n);
-	b->len = (size_t)(p + n - b->data);
-	j->comma = 1;
+	p = pb_json_put_sep(j, p);
+	pb_json_done(j, pb_json_put_u64(p, v), 1);
 }
 
 void pb_json_i64(struct pb_json *j, int64_t v)

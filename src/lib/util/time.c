@@ -51,19 +51,29 @@ static char *put(char *p, unsigned v, int digits)
 
 size_t pb_time_format(char *out, const struct pb_time *t)
 {
-	/* The date part changes once a day: keep the last one. */
+	/* The date part changes once a day: keep the last one.  The whole
+	 * "YYYY-MM-DDTHH:MM:SS" changes once a second, and a capture's
+	 * events come many to a second: keep that too. */
 	static __thread int64_t last_day = INT64_MIN;
 	static __thread char last_date[16];
+	static __thread int64_t last_sec = INT64_MIN;
+	static __thread char last_text[20];
 	/* A time outside the four-digit years is shown as the nearest one
 	 * that has them, so the result still sorts in time order. */
 	int64_t sec = t->sec < TIME_FIRST ? TIME_FIRST :
 		      t->sec > TIME_LAST ? TIME_LAST : t->sec;
 	uint32_t nsec = t->sec < TIME_FIRST ? 0 :
 			t->sec > TIME_LAST ? 999999999u : t->nsec;
-	int64_t day = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
-	int64_t sod = sec - day * 86400;
+	int64_t day, sod;
 	char *p = out;
 
+	if (sec == last_sec) {
+		memcpy(p, last_text, 19);
+		p += 19;
+		goto frac;
+	}
+	day = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+	sod = sec - day * 86400;
 	if (day != last_day) {
 		int64_t y;
 		unsigned m, d;
@@ -85,7 +95,27 @@ size_t pb_time_format(char *out, const struct pb_time *t)
 	p = put(p, (unsigned)(sod / 60 % 60), 2);
 	*p++ = ':';
 	p = put(p, (unsigned)(sod % 60), 2);
-	if (t->prec >= 9) {
+	memcpy(last_text, out, 19);
+	last_sec = sec;
+frac:
+	if (t->prec == 6) {
+		/* microseconds, the common pcap precision: two digits at a time */
+		static const char pairs[] =
+			"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+			"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+			"8081828384858687888990919293949596979899";
+		unsigned v = nsec / 1000;
+
+		*p++ = '.';
+		memcpy(p + 4, pairs + v % 100 * 2, 2);
+		v /= 100;
+		memcpy(p + 2, pairs + v % 100 * 2, 2);
+		v /= 100;
+		/* nsec is below 10^9 but a capture's may not be: put() keeps
+		 * the low digits, and so does this */
+		memcpy(p, pairs + v % 100 * 2, 2);
+		p += 6;
+	} else if (t->prec >= 9) {
 		*p++ = '.';
 		p = put(p, nsec, 9);
 	} else if (t->prec > 0) {
