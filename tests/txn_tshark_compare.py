@@ -19,6 +19,15 @@ TLS, tls.client.server_name, tls.client.ja3, tls.server.ja3s, tls.version.
 Messages are compared only on the ports pb-txn decodes each protocol on
 (its defaults), as tshark finds them.
 
+Normalised on both sides (each explained where it is done): the root
+name, DNS types and RCODEs (with EDNS's extended bits) by their IANA
+mnemonics, an authority-form CONNECT target, bytes outside printable
+ASCII, query pairs Go refuses; not compared: messages pb-txn notes as cut
+or holed (tshark shows only messages it reassembled whole), a ServerHello
+after the first FIN (pb-txn ends a TLS session there, as Packetbeat), the
+JA3 of an SSLv2-compatible ClientHello (tshark has none; its presence is
+compared).
+
 KNOWN lists the differences on purpose: (capture name ending, protocol,
 why).  Prints one line per difference (at most 5 per capture), a count
 line ("txn-tshark-compare: ...") and "N passed, M failed".
@@ -26,24 +35,47 @@ line ("txn-tshark-compare: ...") and "N passed, M failed".
 usage: txn_tshark_compare.py PB_TXN TSHARK CAPTURE...
 """
 import collections
+import hashlib
 import json
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
 HTTP_PORTS = {80, 8080, 8000, 5000, 8002}
 DNS_PORTS = {53}
 TLS_PORTS = {443, 993, 995, 5223, 8443, 8883, 9243}
 
-DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 10: "NULL", 12: "PTR", 13: "HINFO", 15: "MX",
-             16: "TXT", 28: "AAAA", 33: "SRV", 35: "NAPTR", 41: "OPT",
-             43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
-             64: "SVCB", 65: "HTTPS", 252: "AXFR", 251: "IXFR", 255: "ANY",
-             257: "CAA"}
+# the IANA DNS RR TYPE registry as miekg/dns names it (the mnemonics
+# Packetbeat, and pb-txn, write); tshark 4.0 shows some of them only as
+# numbers.  miekg/dns has no name for WKS (11), NSAP (22), A6 (38) and
+# SINK (40): those are written as numbers
+DNS_TYPES = {1: "A", 2: "NS", 3: "MD", 4: "MF", 5: "CNAME", 6: "SOA", 7: "MB",
+             8: "MG", 9: "MR", 10: "NULL", 12: "PTR", 13: "HINFO",
+             14: "MINFO", 15: "MX", 16: "TXT", 17: "RP", 18: "AFSDB", 19: "X25",
+             20: "ISDN", 21: "RT", 23: "NSAP-PTR", 24: "SIG",
+             25: "KEY", 26: "PX", 27: "GPOS", 28: "AAAA", 29: "LOC", 30: "NXT",
+             31: "EID", 32: "NIMLOC", 33: "SRV", 34: "ATMA", 35: "NAPTR",
+             36: "KX", 37: "CERT", 39: "DNAME", 41: "OPT",
+             42: "APL", 43: "DS", 44: "SSHFP", 45: "IPSECKEY", 46: "RRSIG",
+             47: "NSEC", 48: "DNSKEY", 49: "DHCID", 50: "NSEC3",
+             51: "NSEC3PARAM", 52: "TLSA", 53: "SMIMEA", 55: "HIP",
+             56: "NINFO", 57: "RKEY", 58: "TALINK", 59: "CDS", 60: "CDNSKEY",
+             61: "OPENPGPKEY", 62: "CSYNC", 63: "ZONEMD", 64: "SVCB",
+             65: "HTTPS", 99: "SPF", 100: "UINFO", 101: "UID", 102: "GID",
+             103: "UNSPEC", 104: "NID", 105: "L32", 106: "L64", 107: "LP",
+             108: "EUI48", 109: "EUI64", 249: "TKEY", 250: "TSIG",
+             251: "IXFR", 252: "AXFR", 253: "MAILB", 254: "MAILA",
+             255: "ANY", 256: "URI", 257: "CAA", 258: "AVC", 259: "DOA",
+             260: "AMTRELAY", 261: "RESINFO", 32768: "TA", 32769: "DLV"}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
           4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET",
-          8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE"}
+          8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE", 11: "DSOTYPENI",
+          # 16 is BADVERS in OPT, BADSIG in TSIG (RFC 6895 2.3): one name,
+          # miekg/dns's (Packetbeat's), as pb-txn writes it
+          16: "BADSIG", 17: "BADKEY", 18: "BADTIME", 19: "BADMODE",
+          20: "BADNAME", 21: "BADALG", 22: "BADTRUNC", 23: "BADCOOKIE"}
 TLS_VERSIONS = {0x0300: "3.0", 0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2",
                 0x0304: "1.3"}
 
@@ -56,14 +88,158 @@ KNOWN = [
     ("ndpi/http_origin_different_than_host.pcap", "http",
      "HTTP inside GTP-U (UDP/2152), a tunnel pbtools does not decode"),
     ("http-evader-048/input.pcap", "http", "a status line tshark reads as 20"),
+    ("http-evader-078/input.pcap", "http",
+     "chunk lines ended by CR alone, and a Content-Length (chunkedcr-,do_clen): pb-txn completes the 200, tshark does not"),
+    ("http-evader-366/input.pcap", "http",
+     "status line 'HTTP/1.10 200 ok': pb-txn refuses a version other than HTTP/d.d (RFC 9112 2.3), tshark reads 200"),
+    ("http-evader-372/input.pcap", "http",
+     "status line 'HTTP/1.1. 200 ok': pb-txn refuses the version, tshark reads 200"),
+    ("http-evader-390/input.pcap", "http",
+     "status line after a NUL byte ('\\000HTTP/1.1 200 ok', chunked): pb-txn reads 200, tshark does not"),
+    ("http-evader-402/input.pcap", "http",
+     "header lines ended by CR alone ('200 ok\\rContent-type...'): tshark reads 200, pb-txn refuses the bare CR (RFC 9112 2.2)"),
+    ("http-evader-462/input.pcap", "http",
+     "status code 000: tshark reads 0, pb-txn refuses a code outside 100-599 (RFC 9110 15)"),
+    ("http-evader-474/input.pcap", "http",
+     "status '.200': tshark reads 20, pb-txn refuses it"),
+    ("http-evader-480/input.pcap", "http",
+     "an empty line before the header (crlf-crlf-header, chunked): pb-txn reads the 200, tshark does not"),
+    ("http-evader-486/input.pcap", "http",
+     "a 'SIP/2.0 200 ok' line before the header (chunked): pb-txn reads the 200, tshark does not"),
+    ("http-evader-492/input.pcap", "http",
+     "header lines ended by LF alone (chunked): pb-txn reads the 200, tshark does not"),
+    ("suricata-verify/http-multiple-cl/input.pcap", "http",
+     "request smuggling: a POST with two different Content-Length "
+     "values (RFC 9112 6.3: unrecoverable); pb-txn frames the next request "
+     "as /evil.php, tshark as /bad.php"),
+    ("zeek/http/261/variant-09-te_obs_fold.pcap", "http",
+     "request smuggling: Transfer-Encoding continued by obs-fold; pb-txn "
+     "reads the smuggled GET /smuggled-obsfold, tshark does not"),
+    ("zeek/http/http-09-content-length-confusion.pcap", "http",
+     "an HTTP/0.9 request ('GET /' without a version, frame 12): pb-txn, "
+     "as Packetbeat, reads only HTTP/1.x request lines"),
+    ("zeek/mixed-vlan-mpls.pcap", "http",
+     "an HTTP/0.9 request ('GET /' without a version, frame 37): pb-txn, "
+     "as Packetbeat, reads only HTTP/1.x request lines"),
+    ("zeek/http/no-uri.pcap", "http",
+     "request line 'GET HTTP/1.1' without a target (frame 4): pb-txn drops "
+     "it as malformed, tshark takes 'HTTP/1.1' for the target"),
+    ("zeek/http/methods.pcap", "http",
+     "malformed request lines without a target ('OPTIONS HTTP/1.1', "
+     "'OPTIONS', frames 14, 34...): pb-txn drops them, so its responses "
+     "pair differently; tshark takes the version for the target"),
+    ("zeek/http/percent-end-of-line.pcap", "http",
+     "targets '/%' and '/%5' (frames 4, 15): a bad escape; pb-txn drops the "
+     "path as Go's url.Parse (Packetbeat) does"),
+    ("zeek/http/query-method.pcap", "http",
+     "the QUERY method (draft-ietf-httpbis-safe-method-w-body): tshark 4.0 "
+     "does not know it as a request"),
+    ("zeek/tcp/retransmit-timeout.pcapng", "http",
+     "frame 3 repeats frame 1's request 300 s later, past the flow "
+     "timeout: pb-txn reads it as a new connection's request, tshark "
+     "marks it a retransmission"),
+    ("zeek/vlan-collisions.pcap", "http",
+     "the same TCP 4-tuple on different VLANs: pb-txn keeps the "
+     "connections apart (VLAN in the flow key), tshark merges them into one "
+     "stream and loses the requests and responses of the second"),
+    ("pcapplusplus/Packet++Test/PacketExamples/SllPacket.pcap", "http",
+     "one packet cut by the snap length: tshark shows the 200 status line "
+     "of a response without its request, pb-txn writes nothing for a lone "
+     "cut packet"),
+    ("zeek/communityid/tcp.pcap", "http",
+     "packets cut by the snap length ('Packet size limited during "
+     "capture'): tshark shows what the cut packets begin with, pb-txn has "
+     "no whole message"),
+    ("Pcap++Test/PcapExamples/unidirectional_tcp_stream_with_missing_packet.pcap", "http",
+     "a one-way stream with a missing packet: pb-txn reads the POST "
+     "headers, tshark cannot reassemble across the hole"),
+    ("ndpi/EAQ.pcap", "http",
+     "the 200 of frames 15-21 is whole (9674 bytes, Content-Length 8836), "
+     "then a RST; tshark does not finish reassembling it (with "
+     "http.desegment_body off it shows the 200 at frame 15)"),
+    ("ndpi/soap.pcap", "http",
+     "the POST's first segment (frame 5) comes after a later one (frame "
+     "3): tshark reassembles it only with tcp.reassemble_out_of_order, "
+     "which makes it lose many other HTTP messages"),
+    ("ndpi/http-manipulated.pcap", "http",
+     "request line 'GET' + 18 spaces + target (frame 14): pb-txn splits "
+     "on whitespace runs (RFC 9112 3 allows it), tshark gives no target"),
+    ("ndpi/WebattackRCE.pcap", "http",
+     "request targets with spaces (Nikto probes, invalid per RFC 9112 3): "
+     "pb-txn takes the target to the last space, as Packetbeat's parser, "
+     "tshark to the first"),
+    ("arkime/gre-erspan-vxlan.pcap", "http",
+     "request line 'GET /Hello Arkime HTTP/1.1', a target with a space: "
+     "pb-txn takes it to the last space, as Packetbeat, tshark to the first"),
+    ("zeek/tunnels/gtp/gtp1_gn_normal_incl_fragmentation.pcap", None,
+     "HTTP inside GTP-U, a tunnel pbtools does not decode"),
+    ("zeek/tunnels/gtp/gtp2_different_udp_port.pcap", None,
+     "HTTP inside GTP-U, a tunnel pbtools does not decode"),
+    ("arkime/gtp-iphone.pcap", None,
+     "DNS inside GTP-U (UDP/2152), a tunnel pbtools does not decode"),
+    ("arkime/ipv6-gtp6.pcap", None,
+     "DNS inside GTP-U over IPv6, a tunnel pbtools does not decode"),
+    ("Packet++Test/PacketExamples/gtp.pcap", None,
+     "DNS inside GTP-U, a tunnel pbtools does not decode"),
+    ("libpcap/filter/AH-IPcomp-IPv4.pcap", "http",
+     "HTTP inside IPComp (IP protocol 108) under AH, which pbtools does "
+     "not decode"),
+    ("libpcap/filter/AH-IPcomp-IPv6.pcap", "http",
+     "HTTP inside IPComp (IP protocol 108) under AH, which pbtools does "
+     "not decode"),
+    ("zeek/tunnels/gre-aruba.pcap", "http",
+     "HTTP inside Aruba GRE (protocol 0x8200, 802.11 frames), a tunnel "
+     "pbtools does not decode"),
+    ("tcpdump/dns_udp_2.pcap", "dns",
+     "a response cut by the snap length (98 of 266 bytes): ANCOUNT says 2, "
+     "pb-txn counts the 1 answer it has (noted 'data is incomplete')"),
+    ("zeek/tunnels/geneve-vxlan-dns-truncated.pcap", "dns",
+     "a response cut by the snap length (176 of 202 bytes): ANCOUNT says "
+     "2, pb-txn counts the 1 answer it has (noted 'data is incomplete')"),
+    ("suricata-verify/http-gap-beyond-body/input.pcap", "http",
+     "a hole after a whole response: pb-txn writes the 200, tshark's "
+     "reassembly of the stream stops at the hole"),
+    ("suricata-verify/http-pipeline-files-with-gap/input.pcap", "http",
+     "pipelined responses with a hole: pb-txn writes the whole 200 after "
+     "it, tshark's reassembly of the stream stops at the hole"),
+    ("zeek/http/concurrent-range-requests.pcap", "http",
+     "the hole in the 206 to port 58718 (before frame 32) is filled by a "
+     "retransmission (frame 53): pb-txn reassembles it, tshark only with "
+     "tcp.reassemble_out_of_order"),
+    ("Pcap++Test/PcapExamples/650HttpResponses.pcap", "http",
+     "responses only, with holes: pb-txn writes one more whole 200 than "
+     "tshark reassembles"),
+    ("ndpi/ja3_lots_of_cipher_suites_2_anon.pcap", "tls",
+     "TLS inside GTP-U (UDP/2152), a tunnel pbtools does not decode"),
+    ("ndpi/capwap_data.pcapng", "tls",
+     "TLS inside CAPWAP data (UDP/5247, 802.11 frames), a tunnel pbtools "
+     "does not decode"),
+    ("ndpi/openvpn_obfuscated.pcapng", "tls",
+     "obfuscated OpenVPN on TCP/443: junk before the handshake, 9 bytes a "
+     "segment; pb-txn resynchronises on a record header (noted in "
+     "error.message) and finds both hellos, tshark only continuation data"),
+    ("base64-decode-5885/input.pcap", "tls",
+     "the ServerHello of the stream from port 57558 (frame 1094) comes "
+     "14.8 s after its ClientHello (frame 238): past pb-txn's 10 s "
+     "transaction_timeout, so the session is written without it"),
     ("http-evader-468/input.pcap", "http", "a status line tshark reads as 20"),
 ]
 
 
 
+AGG = "\x1f"
+# for the hellos: segments that arrive out of order (a retransmission
+# filling a hole) reassembled, as pb-txn does, not left undecoded (for
+# HTTP, tshark then loses more messages than it finds)
+OOO = ("-o", "tcp.reassemble_out_of_order:TRUE")
+SSLV2_HELLO = "(an SSLv2-compatible ClientHello)"
+
+
 def tshark(ts, cap, filt, fields, extra=()):
+    # the occurrences of a field joined by a control character: a request
+    # target may hold '|' (and ',', tshark's default)
     cmd = [ts, "-n", "-r", cap, "-Y", filt, "-T", "fields", "-E",
-           "occurrence=a", "-E", "aggregator=|", "-E", "separator=\t"]
+           "occurrence=a", "-E", "aggregator=" + AGG, "-E", "separator=\t"]
     cmd += list(extra)
     for f in fields:
         cmd += ["-e", f]
@@ -72,7 +248,7 @@ def tshark(ts, cap, filt, fields, extra=()):
     for line in out.stdout.splitlines():
         v = line.split("\t")
         if len(v) == len(fields):
-            rows.append([x.split("|") if x else [] for x in v])
+            rows.append([x.split(AGG) if x else [] for x in v])
     return rows
 
 
@@ -92,22 +268,36 @@ def num(s):
 
 
 def target_path(uri):
-    if "://" in uri:
+    # the absolute form (RFC 9112 3.2.2) only: "://" may also be in the
+    # query of an origin-form target
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", uri):
         rest = uri.split("://", 1)[1]
         uri = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
     return uri
 
 
-def norm_target(method, path, query):
-    """A request target compared by meaning: the path percent-decoded, the
+def norm_target(method, path, query, raw):
+    """A request target compared by meaning: the path percent-decoded (a
+    raw one: tshark's; pb-txn's url.path is decoded already, as
+    Packetbeat's, and decoding it twice would turn "%2527" into "'"), the
     query as the sorted list of its decoded parameters (pb-txn writes
-    url.query sorted, as Packetbeat does).  The query of a POST or PUT is
-    left out: Packetbeat (and pb-txn) merge the form parameters of the
-    body into url.query."""
-    path = urllib.parse.unquote(path, errors="replace")
+    url.query sorted, as Packetbeat does), a pair with a ';' left out (Go's
+    url.ParseQuery refuses it since 1.17, and Packetbeat and pb-txn drop
+    it).  The query of a POST or PUT is left out: Packetbeat (and pb-txn)
+    merge the form parameters of the body into url.query.  Bytes outside
+    printable ASCII as one '?' a run: tshark shows a byte that is not
+    UTF-8 as U+FFFD, pb-txn as the code point of the same value."""
+    if raw:
+        path = urllib.parse.unquote(path, errors="replace")
+    path = ascii_name(path, False)
     if method in ("POST", "PUT", "PATCH") or not query:
         return (method, path)
-    q = sorted(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if raw:
+        query = "&".join(x for x in query.split("&") if ";" not in x)
+    q = sorted((ascii_name(k, False), ascii_name(v, False)) for k, v in
+               urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if not q:
+        return (method, path)
     return (method, path, tuple(q))
 
 
@@ -123,6 +313,14 @@ def ascii_name(name, escaped):
     return re.sub(r"\?+", "?", "".join(ch if " " <= ch < "\x7f" else "?" for ch in name))
 
 
+def ja3_md5(full):
+    """The JA3 of tshark's JA3 string: of a ClientHello cut short tshark
+    writes fewer than JA3's five fields ("769,,"); JA3 (and pb-txn) keep
+    all five, empty ("769,,,,")."""
+    full += "," * max(0, 4 - full.count(","))
+    return hashlib.md5(full.encode()).hexdigest()
+
+
 def tshark_side(ts, cap):
     m = collections.defaultdict(collections.Counter)
     for r in tshark(ts, cap, "http.request", ["tcp.srcport", "tcp.dstport",
@@ -132,7 +330,7 @@ def tshark_side(ts, cap):
         for meth, uri in zip(r[2], r[3]):
             path = target_path(uri)
             q = path.split("?", 1)[1] if "?" in path else None
-            m["http request"][norm_target(meth, path.split("?", 1)[0], q)] += 1
+            m["http request"][norm_target(meth, path.split("?", 1)[0], q, True)] += 1
     for r in tshark(ts, cap, "http.response", ["tcp.srcport", "tcp.dstport",
                     "http.response.code"]):
         if not on_ports(HTTP_PORTS, r[0], r[1]):
@@ -143,18 +341,27 @@ def tshark_side(ts, cap):
     # not the DNS an ICMP error quotes
     for r in tshark(ts, cap, "dns && !icmp && !icmpv6", ["udp.srcport", "udp.dstport", "tcp.srcport",
                     "tcp.dstport", "dns.flags.response", "dns.id", "dns.qry.name",
-                    "dns.qry.type", "dns.flags.rcode", "dns.count.answers"]):
+                    "dns.qry.type", "dns.flags.rcode", "dns.count.answers",
+                    "dns.resp.ext_rcode"]):
         if not on_ports(DNS_PORTS, r[0], r[1], r[2], r[3]):
             continue
         for i, resp in enumerate(r[4]):
             did = num(r[5][i]) if i < len(r[5]) else None
             name = ascii_name(r[6][i] if i < len(r[6]) else "", False)
+            if name.lower() == "<root>":  # tshark's name for the root, pb-txn's "."
+                name = "."
             qt = num(r[7][i]) if i < len(r[7]) else None
-            qtype = DNS_TYPES.get(qt, str(qt))
+            # no question (QDCOUNT 0, as in an inverse query): no type
+            qtype = DNS_TYPES.get(qt, str(qt)) if qt is not None else None
             if resp in ("0", "False"):
                 m["dns query"][(did, name.lower(), qtype)] += 1
             else:
                 rc = num(r[8][i]) if i < len(r[8]) else None
+                # the EDNS extended RCODE (RFC 6891 6.1.3): its 8 bits
+                # above the header's 4, as pb-txn writes the code
+                ext = num(r[10][i]) if i < len(r[10]) else None
+                if rc is not None and ext:
+                    rc |= ext << 4
                 # an UPDATE has zone/prerequisite/update counts instead
                 an = num(r[9][i]) if i < len(r[9]) else None
                 m["dns response"][(did, name.lower(), RCODES.get(rc, str(rc)),
@@ -162,25 +369,43 @@ def tshark_side(ts, cap):
     # pb-txn writes one event per TLS connection: the first ClientHello
     # (a second one follows a HelloRetryRequest) and the last ServerHello
     # (the real one after a HelloRetryRequest)
+    # an SSLv2-compatible ClientHello (record version 0x0002): tshark
+    # works out no JA3 for it (nor does JA3's reference code), pb-txn
+    # does; it is compared as there, not by its JA3
     first_ch = {}
     for r in tshark(ts, cap, "tls.handshake.type == 1", ["tcp.stream", "tcp.srcport",
                     "tcp.dstport", "tls.handshake.extensions_server_name",
-                    "tls.handshake.ja3"]):
-        if not on_ports(TLS_PORTS, r[1], r[2]) or not r[4]:
+                    "tls.handshake.ja3_full", "tls.record.version"], OOO):
+        if not on_ports(TLS_PORTS, r[1], r[2]):
+            continue
+        if r[4]:
+            v = (r[3][0] if r[3] else "", ja3_md5(r[4][0]))
+        elif r[5] and num(r[5][0]) == 2:
+            v = ("", SSLV2_HELLO)
+        else:
             continue
         stream = r[0][0] if r[0] else ""
         if stream not in first_ch:
-            first_ch[stream] = (r[3][0] if r[3] else "", r[4][0])
+            first_ch[stream] = v
     for v in first_ch.values():
         m["tls client hello"][v] += 1
+    # pb-txn ends a TLS session at the first FIN of either side, as
+    # Packetbeat does: a ServerHello after it (a client that gave up
+    # before the server answered) is not in its event
+    first_fin = {}
+    for r in tshark(ts, cap, "tcp.flags.fin == 1", ["tcp.stream", "frame.number"]):
+        if r[0] and r[1] and r[0][0] not in first_fin:
+            first_fin[r[0][0]] = int(r[1][0])
     last_sh = {}
     for r in tshark(ts, cap, "tls.handshake.type == 2", ["tcp.stream", "tcp.srcport",
                     "tcp.dstport", "tls.handshake.ja3s",
                     "tls.handshake.extensions.supported_version",
-                    "tls.handshake.version"]):
+                    "tls.handshake.version", "frame.number"], OOO):
         if not on_ports(TLS_PORTS, r[1], r[2]) or not r[3]:
             continue
         stream = r[0][0] if r[0] else ""
+        if stream in first_fin and r[6] and int(r[6][0]) > first_fin[stream]:
+            continue
         v = r[4][-1] if r[4] else (r[5][-1] if r[5] else "")
         n = num(v) or 0
         # a version TLS does not define, as pb-txn writes it: major.minor
@@ -199,8 +424,17 @@ def get(o, path):
 
 
 def pb_side(pb, cap):
-    out = subprocess.run([pb, "-q", "-r", cap, "--protocols", "http,dns,tls"],
-                         capture_output=True, text=True, errors="replace")
+    for attempt in range(10):
+        try:
+            out = subprocess.run([pb, "-q", "-r", cap, "--protocols", "http,dns,tls"],
+                                 capture_output=True, text=True, errors="replace")
+            break
+        except OSError as err:
+            # pb-txn being relinked by a concurrent make: wait for it; in
+            # the end a failure of this capture, not of the 19 after it
+            if attempt == 9:
+                return None, str(err)
+            time.sleep(3)
     m = collections.defaultdict(collections.Counter)
     for line in out.stdout.splitlines():
         try:
@@ -210,14 +444,27 @@ def pb_side(pb, cap):
         t = e.get("type")
         if t == "http":
             meth = get(e, "http.request.method")
-            if meth is not None:
+            # likewise a request whose body the capture cut or holed
+            rnotes = json.dumps(get(e, "error.message") or "")
+            req_cut = ("Request incomplete at end of stream" in rnotes or
+                       "Packet loss while capturing the request" in rnotes)
+            if meth is not None and not req_cut:
                 path = get(e, "url.path") or ""
                 q = get(e, "url.query")
-                m["http request"][norm_target(meth, path, q)] += 1
+                dom, port = get(e, "url.domain"), get(e, "url.port")
+                if meth == "CONNECT" and not path and dom:
+                    # the authority form (RFC 9112 3.2.3): pb-txn writes
+                    # it as url.domain and url.port, tshark as the uri
+                    path = ("[%s]" % dom if ":" in dom else dom) + \
+                        (":%d" % port if port is not None else "")
+                m["http request"][norm_target(meth, path, q, False)] += 1
             code = get(e, "http.response.status_code")
-            # a response cut by the end of the capture: pb-txn reports
-            # it, noted; tshark shows only responses it reassembled whole
-            incomplete = "incomplete at end of stream" in json.dumps(get(e, "error.message") or "")
+            # a response cut by the end of the capture, or with a hole
+            # (bytes never captured): pb-txn reports it, noted; tshark
+            # shows only responses it reassembled whole
+            notes = json.dumps(get(e, "error.message") or "")
+            incomplete = ("Response incomplete at end of stream" in notes or
+                          "Packet loss while capturing the response" in notes)
             if code is not None and not incomplete:
                 m["http response"][(int(code),)] += 1
         elif t == "dns":
@@ -236,6 +483,8 @@ def pb_side(pb, cap):
                 m["dns response"][(did, name, rc, an)] += 1
         elif t == "tls":
             ja3 = get(e, "tls.client.ja3")
+            if ja3 is not None and get(e, "tls.detailed.client_hello.sslv2"):
+                ja3 = SSLV2_HELLO
             if ja3 is not None:
                 m["tls client hello"][(get(e, "tls.client.server_name") or "", ja3)] += 1
             ja3s = get(e, "tls.server.ja3s")
@@ -262,6 +511,10 @@ def main():
         want = tshark_side(ts, cap)
         got, rc = pb_side(pb, cap)
         bad = []
+        if got is None:
+            nfail += 1
+            print("%s: pb-txn did not run: %s" % (cap, rc))
+            continue
         if rc not in (0, 1):
             bad.append("pb-txn exit %d" % rc)
         for kind in sorted(set(want) | set(got)):
