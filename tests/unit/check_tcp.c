@@ -377,6 +377,20 @@ START_TEST(test_fin_after_hole_at_flush)
 }
 END_TEST
 
+START_TEST(test_several_syn_acks)
+{
+	/* the server answered with several SYN-ACKs of different sequence
+	 * numbers; its data follows the last */
+	s.consume_all = 1;
+	seg(1, 1000, PB_TCP_SYN | PB_TCP_ACK, NULL, 1);
+	seg(1, 1000, PB_TCP_SYN | PB_TCP_ACK, NULL, 2);
+	seg(1, 7000, PB_TCP_SYN | PB_TCP_ACK, NULL, 3);
+	seg(1, 7001, PB_TCP_ACK, "hello", 4);
+	ck_assert_str_eq(s.log[1], "hello");
+	ck_assert_int_eq(st.gaps, 0);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *su = suite_create("tcp");
@@ -405,6 +419,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_snaplen_cut_is_gap);
 	tcase_add_test(tc, test_acks_after_half_close);
 	tcase_add_test(tc, test_fin_after_hole_at_flush);
+	tcase_add_test(tc, test_several_syn_acks);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -68,7 +68,7 @@
 #define HTTP_MAX_CODINGS 4
 #define HTTP_CODING_LEN 16
 /* Query and form parameters rewritten into url.query. */
-#define HTTP_MAX_PARAMS 64
+#define HTTP_MAX_PARAMS 256
 /* Cookies split out of one header by split_cookie. */
 #define HTTP_MAX_COOKIES 64
 /* First body bytes kept to tell the body's mime_type. */
@@ -1395,9 +1395,10 @@ static int http_target(struct http_out *o, const uint8_t *p, size_t n,
 				return -1;   /* a colon in the first segment */
 	}
 	/* absolute-form: skip the authority ("//host:port"); url.domain
-	 * comes from Host, as in Packetbeat */
-	if (e - s >= 2 && p[s] == '/' && p[s + 1] == '/' &&
-	    (scheme || e - s < 3 || p[s + 2] != '/')) {
+	 * comes from Host, as in Packetbeat.  Without a scheme a target that
+	 * starts "//" is a path with an empty first segment (RFC 9112 3.2.1;
+	 * Go's ParseRequestURI, which Packetbeat uses, reads it so too) */
+	if (scheme && e - s >= 2 && p[s] == '/' && p[s + 1] == '/') {
 		for (s += 2; s < e && p[s] != '/'; s++)
 			;
 	}

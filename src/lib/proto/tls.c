@@ -1006,6 +1006,14 @@ static int tls_hello_read(struct tls_hello *h, const uint8_t *p, size_t n,
 	h->version = pb_cur_be16(&cu);
 	h->random = pb_cur_bytes(&cu, 32);
 	h->random_len = 32;
+	/* a ServerHello of a TLS 1.3 draft before -22 (version 0x7f00 + the
+	 * draft) has neither a session id nor a compression method: the
+	 * suite follows the random (draft-ietf-tls-tls13-18 section 4.1.3;
+	 * draft-22 brought legacy_session_id_echo back) */
+	if (server && (h->version & 0xff00) == 0x7f00 && (h->version & 0xff) < 22) {
+		h->cipher = pb_cur_be16(&cu);
+		goto fixed_done;
+	}
 	/* the session id is 0..32 bytes (RFC 5246 7.4.1.2): a longer one
 	 * means this is not a hello at all */
 	sl = pb_cur_u8(&cu);
@@ -1030,6 +1038,7 @@ static int tls_hello_read(struct tls_hello *h, const uint8_t *p, size_t n,
 		h->comp = pb_cur_bytes(&cu, ml);
 		h->comp_len = ml;
 	}
+fixed_done:
 	/* a fixed part cut short is no hello */
 	if (!pb_cur_ok(&cu))
 		return -1;
@@ -2863,7 +2872,9 @@ static void tls_x509_obj(struct tls_w *w, struct pb_json *j, const X509 *x)
 	int bits;
 	ASN1_INTEGER *serial = (ASN1_INTEGER *)X509_get0_serialNumber(x);
 	BIGNUM *bn = serial ? ASN1_INTEGER_to_BN(serial, NULL) : NULL;
-	char *dec = bn ? BN_bn2dec(bn) : NULL;
+	/* upper-case hex without leading zeros, as ECS asks and Packetbeat
+	 * writes it (Go's big.Int in base 16) */
+	char *dec = bn ? BN_bn2hex(bn) : NULL;
 
 	pb_json_obj(j);
 	tls_alt_names(j, x);
@@ -2879,6 +2890,12 @@ static void tls_x509_obj(struct tls_w *w, struct pb_json *j, const X509 *x)
 		pb_json_u64(j, (uint64_t)bits);
 	}
 	if (dec) {
+		char *h = dec + (*dec == '-'), *z = h;
+
+		while (z[0] == '0' && z[1])
+			z++;  /* BN_bn2hex writes whole bytes */
+		if (z != h)
+			memmove(h, z, strlen(z) + 1);
 		pb_json_key(j, "serial_number");
 		pb_json_cstr(j, dec);
 	}

@@ -395,6 +395,14 @@ void pb_tcp_segment(struct pb_tcp *t, int dir, uint32_t seq, uint32_t ack,
 	if ((flags & PB_TCP_SYN) && !d->syn_seen) {
 		d->syn_seen = 1;
 		d->isn = seq;
+	} else if ((flags & PB_TCP_SYN) && seq != d->isn && d->off == 0 &&
+		   d->len == 0 && !d->ooo && !d->fin_seen) {
+		/* another SYN before any data, with another sequence number
+		 * (several SYN-ACKs, the client taking the last): the stream
+		 * starts after the latest */
+		d->isn = seq;
+		d->next_seq = seq + 1;
+		d->mid_stream = 0;
 	}
 	if (!d->started) {
 		if (flags & PB_TCP_SYN) {
