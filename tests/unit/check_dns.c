@@ -230,18 +230,8 @@ static cJSON *event(struct th *h, unsigned i)
 #define TRUE_(o, path) ck_assert_msg(cJSON_IsTrue(th_get((o), (path))), "%s: not true", (path))
 #define FALSE_(o, path) ck_assert_msg(cJSON_IsFalse(th_get((o), (path))), "%s: not false", (path))
 
-/* error.message holds note (as the string or in the list) */
-static int has_note(const cJSON *e, const char *note)
-{
-	const cJSON *m = th_get(e, "error.message"), *x;
-
-	if (cJSON_IsString(m))
-		return strcmp(m->valuestring, note) == 0;
-	cJSON_ArrayForEach(x, m)
-		if (cJSON_IsString(x) && strcmp(x->valuestring, note) == 0)
-			return 1;
-	return 0;
-}
+/* error.message holds note */
+#define has_note(e, n) th_has_note((e), (n), 1)
 
 #define NOTE(e, n) ck_assert_msg(has_note((e), (n)), "no note '%s'", (n))
 

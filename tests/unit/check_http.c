@@ -103,18 +103,8 @@ static cJSON *ev(struct th *h, unsigned i)
 #define ck_absent(e, path) \
 	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
-/* error.message is a string for one note, a list for several */
-static int has_note(const cJSON *e, const char *note)
-{
-	const cJSON *m = th_get(e, "error.message"), *x;
-
-	if (cJSON_IsString(m))
-		return strcmp(m->valuestring, note) == 0;
-	cJSON_ArrayForEach(x, m)
-		if (cJSON_IsString(x) && strcmp(x->valuestring, note) == 0)
-			return 1;
-	return 0;
-}
+/* error.message holds note (a string for one, a list for several) */
+#define has_note(e, n) th_has_note((e), (n), 1)
 
 #define ck_note(e, note) ck_assert_msg(has_note((e), (note)), "note '%s' missing", (note))
 

@@ -535,17 +535,7 @@ static const cJSON *item(const cJSON *ev, const char *path, int i)
 }
 
 /* error.message holds a note containing s */
-static int has_note(const cJSON *ev, const char *s)
-{
-	const cJSON *m = th_get(ev, "error.message"), *e;
-
-	if (cJSON_IsString(m))
-		return strstr(m->valuestring, s) != NULL;
-	cJSON_ArrayForEach(e, m)
-		if (cJSON_IsString(e) && strstr(e->valuestring, s))
-			return 1;
-	return 0;
-}
+#define has_note(ev, s) th_has_note((ev), (s), 0)
 
 /* The event without what depends on how the bytes were cut into
  * segments (times and packet numbers), as a string. */

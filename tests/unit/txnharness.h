@@ -204,4 +204,20 @@ static inline double th_num(const cJSON *o, const char *path)
 	return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
+/* error.message (one string, or a list of them) holds note: the whole
+ * of one when exact, else within one */
+static inline int th_has_note(const cJSON *e, const char *note, int exact)
+{
+	const cJSON *m = th_get(e, "error.message"), *x;
+
+	if (cJSON_IsString(m))
+		return exact ? strcmp(m->valuestring, note) == 0
+			     : strstr(m->valuestring, note) != NULL;
+	cJSON_ArrayForEach(x, m)
+		if (cJSON_IsString(x) && (exact ? strcmp(x->valuestring, note) == 0
+						: strstr(x->valuestring, note) != NULL))
+			return 1;
+	return 0;
+}
+
 #endif
