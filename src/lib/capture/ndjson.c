@@ -127,71 +127,38 @@ out:
 int pb_cap_ndjson_next(struct pb_capture *c, struct pb_packet *p)
 {
 	for (;;) {
-		const uint8_t *s, *nl;
-		size_t avail, len, scan = 0;
+		const uint8_t *s;
+		size_t len, i;
 		const char *why = NULL;
+		int rc = pb_stream_line(&c->s, PB_NDJSON_MAX_LINE, &s, &len);
 
-		/* Find the end of the line, reading more as needed. */
-		for (;;) {
-			avail = pb_stream_fill(&c->s, scan + 1);
-			s = pb_stream_ptr(&c->s);
-			nl = avail > scan ? memchr(s + scan, '\n', avail - scan) : NULL;
-			if (nl || c->s.eof || avail >= PB_NDJSON_MAX_LINE)
-				break;
-			scan = avail;
-			pb_stream_fill(&c->s, avail + 65536);
-		}
-		if (avail == 0) {
-			if (c->s.err) {
-				pb_cap_report(c, "read error after line %llu: %s",
-					      (unsigned long long)c->line,
-					      strerror(c->s.err));
-				return PB_EIO;
-			}
+		if (rc == 0)
 			return PB_EOF;
+		if (rc == PB_EIO) {
+			pb_cap_report(c, "read error after line %llu: %s",
+				      (unsigned long long)c->line,
+				      strerror(c->s.err));
+			return PB_EIO;
 		}
 		c->line++;
-		if (!nl && avail >= PB_NDJSON_MAX_LINE) {
-			/* Too long: skip to the next newline without keeping it. */
+		if (rc == PB_ETOOBIG) {
 			c->st.records++;
 			c->st.bad++;
 			c->st.oversized++;
 			pb_cap_report(c, "line %llu: longer than %u bytes; %s",
 				      (unsigned long long)c->line, PB_NDJSON_MAX_LINE,
 				      c->opts.strict ? "stopping (--strict)" : "skipped");
-			for (;;) {
-				pb_stream_consume(&c->s, avail);
-				avail = pb_stream_fill(&c->s, 1);
-				s = pb_stream_ptr(&c->s);
-				if (!avail)
-					break;
-				nl = memchr(s, '\n', avail);
-				if (nl) {
-					pb_stream_consume(&c->s, (size_t)(nl - s) + 1);
-					break;
-				}
-			}
 			if (c->opts.strict)
 				return PB_ETOOBIG;
 			continue;
 		}
-		len = nl ? (size_t)(nl - s) : avail;
-		{
-			size_t i = 0;
-
-			while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-				i++;
-			if (i == len) {
-				pb_stream_consume(&c->s, len + (nl != NULL));
-				continue;
-			}
-		}
+		for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'); i++)
+			;
+		if (i == len)
+			continue;
 		c->st.records++;
-		if (ndjson_packet(c, (const char *)s, len, p, &why) == 0) {
-			pb_stream_consume(&c->s, len + (nl != NULL));
+		if (ndjson_packet(c, (const char *)s, len, p, &why) == 0)
 			return 0;
-		}
-		pb_stream_consume(&c->s, len + (nl != NULL));
 		c->st.bad++;
 		pb_cap_report(c, "line %llu: %s; %s", (unsigned long long)c->line, why,
 			      c->opts.strict ? "stopping (--strict)" : "skipped");

@@ -187,3 +187,49 @@ uint64_t pb_stream_raw_offset(const struct pb_stream *s)
 {
 	return s->z ? s->raw_read : s->consumed;
 }
+
+int pb_stream_line(struct pb_stream *s, size_t max, const uint8_t **line, size_t *len)
+{
+	const uint8_t *p, *nl;
+	size_t avail, scan = 0, n;
+
+	if (s->line_next) {
+		pb_stream_consume(s, s->line_next);
+		s->line_next = 0;
+	}
+	/* find the end of the line, reading more as needed */
+	for (;;) {
+		avail = pb_stream_fill(s, scan + 1);
+		p = pb_stream_ptr(s);
+		nl = avail > scan ? memchr(p + scan, '\n', avail - scan) : NULL;
+		if (nl || s->eof || avail >= max)
+			break;
+		scan = avail;
+		pb_stream_fill(s, avail + 65536);
+	}
+	if (avail == 0)
+		return s->err ? PB_EIO : 0;
+	n = nl ? (size_t)(nl - p) : avail;
+	if ((!nl && avail >= max) || n > max) {
+		/* too long: skip to the next newline without keeping it */
+		for (;;) {
+			pb_stream_consume(s, avail);
+			avail = pb_stream_fill(s, 1);
+			p = pb_stream_ptr(s);
+			if (!avail)
+				break;
+			nl = memchr(p, '\n', avail);
+			if (nl) {
+				pb_stream_consume(s, (size_t)(nl - p) + 1);
+				break;
+			}
+		}
+		return PB_ETOOBIG;
+	}
+	s->line_next = n + (nl != NULL);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	*line = p;
+	*len = n;
+	return 1;
+}

@@ -23,6 +23,8 @@ struct pb_stream {
 	int err;            /* errno of a failed read, or 0 */
 	uint64_t consumed;  /* bytes consumed (of the decompressed stream) */
 	uint64_t raw_size;  /* size of the file on disk when regular, else 0 */
+	size_t line_next;   /* pb_stream_line: bytes of the last line given
+			     * out (and its newline), consumed on the next call */
 };
 
 /* Open path ("-" or NULL: standard input). Returns 0 or PB_EIO (errno). */
@@ -48,6 +50,13 @@ static inline void pb_stream_consume(struct pb_stream *s, size_t n)
 	s->pos += n;
 	s->consumed += n;
 }
+
+/* The next line, in place and without its newline (nor a '\r' before
+ * it): 1 with *line and *len set (valid until the next call, which
+ * consumes it), 0 at the end of input, PB_EIO on a read error (errno in
+ * s->err), or PB_ETOOBIG for a line longer than max bytes, which has then
+ * been skipped to its newline (the call after goes on with the next). */
+int pb_stream_line(struct pb_stream *s, size_t max, const uint8_t **line, size_t *len);
 
 /* Bytes of the underlying file read so far (for progress). */
 uint64_t pb_stream_raw_offset(const struct pb_stream *s);
