@@ -13,12 +13,24 @@ extern const struct pb_proto pb_proto_http;
 extern const struct pb_proto pb_proto_dns;
 extern const struct pb_proto pb_proto_tls;
 extern const struct pb_proto pb_proto_icmp;
+extern const struct pb_proto pb_proto_mysql;
+extern const struct pb_proto pb_proto_pgsql;
+extern const struct pb_proto pb_proto_redis;
+extern const struct pb_proto pb_proto_memcache;
+extern const struct pb_proto pb_proto_mongodb;
+extern const struct pb_proto pb_proto_cassandra;
 
 const struct pb_proto *const pb_protos[] = {
 	&pb_proto_http,
 	&pb_proto_dns,
 	&pb_proto_tls,
 	&pb_proto_icmp,
+	&pb_proto_mysql,
+	&pb_proto_pgsql,
+	&pb_proto_redis,
+	&pb_proto_memcache,
+	&pb_proto_mongodb,
+	&pb_proto_cassandra,
 };
 const unsigned pb_n_protos = sizeof(pb_protos) / sizeof(pb_protos[0]);
 

@@ -1,0 +1,1 @@
+## pb-enrich: the processors (src/lib/proc), the tool, its tests and pages.

@@ -1,0 +1,1 @@
+## pb-export: the writers (src/lib/out), the tool, its tests and pages.
