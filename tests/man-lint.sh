@@ -32,7 +32,8 @@ while IFS= read -r page; do
 done < "$pages"
 
 # 2. every option each tool's --help prints is in its page, with .Fl
-for tool in pb-decode pb-flows pb-txn; do
+for tool in $(sed -n 's/^bin_PROGRAMS *+*= *//p' "$top_srcdir"/Makefile.am "$top_srcdir"/mk/*.mk |
+	tr ' ' '\n' | sed -n 's|^src/||p'); do
 	page=$top_srcdir/man/man1/$tool.1
 	bin=$top_builddir/src/$tool
 	help=$t_tmp/help-$tool
