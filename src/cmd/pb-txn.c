@@ -176,22 +176,27 @@ static void print_txn_stats(const struct pb_txn_engine *e)
 {
 	const struct pb_tcp_stats *ts = &e->tcp_st;
 	unsigned i;
+	int width = 0;
 
 	fprintf(stderr, "  conversations followed %llu; packets given to a protocol %llu\n",
 		(unsigned long long)e->st.conns, (unsigned long long)e->st.followed);
+	for (i = 0; i < pb_n_protos; i++)
+		if ((int)strlen(pb_protos[i]->name) > width)
+			width = (int)strlen(pb_protos[i]->name);
 	for (i = 0; i < pb_n_protos; i++) {
 		const struct pb_proto_stats *s = &e->pst[i];
 
 		if (!e->conf->common[i].enabled && !s->conns)
 			continue;
-		fprintf(stderr, "  %-5s conversations %llu, transactions %llu, messages %llu, "
+		fprintf(stderr, "  %-*s conversations %llu, transactions %llu, messages %llu, "
 			"unmatched requests %llu, unmatched responses %llu, "
-			"gaps %llu (%llu bytes)\n", pb_protos[i]->name,
+			"unreadable %llu, gaps %llu (%llu bytes)\n", width, pb_protos[i]->name,
 			(unsigned long long)s->conns,
 			(unsigned long long)s->transactions,
 			(unsigned long long)s->messages,
 			(unsigned long long)s->unmatched_requests,
 			(unsigned long long)s->unmatched_responses,
+			(unsigned long long)s->parse_errors,
 			(unsigned long long)s->gaps, (unsigned long long)s->gap_bytes);
 	}
 	fprintf(stderr, "  tcp: segments with data %llu, retransmitted %llu, overlapping %llu, "
