@@ -242,8 +242,12 @@ void pb_txn_record(struct pb_buf *out, const struct pb_txn_conn *c,
 				p = pb_json_put_i64(p, t->end_ns - t->start_ns);
 			}
 		}
-		*p++ = '}';
 		pb_json_done(&j, p, 1);
+		/* event.action and event.outcome, for the protocols that set
+		 * them, escaped as any text from the input */
+		opt_str(&j, "action", t->action);
+		opt_str(&j, "outcome", t->outcome);
+		pb_json_obj_end(&j);
 	}
 
 	opt_str(&j, "status", t->status);

@@ -136,6 +136,9 @@ struct pb_txn {
 	uint8_t related[PB_TXN_MAX_RELATED][16];
 	uint8_t related_len[PB_TXN_MAX_RELATED];
 	unsigned n_related;
+	/* event.action ("redis.set") and event.outcome ("success",
+	 * "failure", "unknown"), where Packetbeat writes them; NULL: absent */
+	const char *action, *outcome;
 };
 
 /* Add a note (error.message); notes past PB_TXN_MAX_NOTES are dropped. */

@@ -64,9 +64,11 @@ void pb_tcp_release(struct pb_tcp *t)
 /* ---------------------------------------------------------- marks */
 
 /* Note that the bytes from stream offset off on came at (ns, pkt).  Marks
- * are kept for the bytes being handed over; when they are full the newest
- * is overwritten, so a message's start time is never later than its
- * first byte's packet by more than the merged segments. */
+ * are kept for the bytes being handed over; when they are full, the
+ * second oldest goes (its bytes take the time of the one before them), so
+ * the first and the newest stay exact: a message that spans more packets
+ * than there are marks still gets the times of its first and last bytes,
+ * whatever pieces its bytes came in. */
 static void mark_add(struct pb_tcp_dir *d, uint64_t off, int64_t ns, uint64_t pkt)
 {
 	struct pb_tcp_mark *m;
@@ -78,11 +80,11 @@ static void mark_add(struct pb_tcp_dir *d, uint64_t off, int64_t ns, uint64_t pk
 	} else if (d->n_marks && d->marks[d->n_marks - 1].off == off) {
 		m = &d->marks[d->n_marks - 1];
 	} else if (d->n_marks == PB_TCP_MARKS) {
-		m = &d->marks[PB_TCP_MARKS - 1];
-		if (m->off >= off)
+		if (d->marks[PB_TCP_MARKS - 1].off >= off)
 			return;
-		m->off = off;
-		return;  /* keep the older time: the start stays right */
+		memmove(d->marks + 1, d->marks + 2,
+			(PB_TCP_MARKS - 2) * sizeof(d->marks[0]));
+		m = &d->marks[PB_TCP_MARKS - 1];
 	} else {
 		m = &d->marks[d->n_marks++];
 	}

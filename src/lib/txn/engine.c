@@ -521,15 +521,20 @@ static void tcp_packet(struct pb_txn_engine *e, struct pb_txn_conn *c, int dir,
 			       c->now_ns, pkt, &tcp_ops, c);
 		return;
 	}
+	/* The acknowledgement goes with the last piece only: a whole segment's
+	 * is acted on after its data (tcp.c), and a hole it closes in the
+	 * other direction must be declared at the same point of the stream,
+	 * or the parsers would see a different order of events. */
 	if (flags & PB_TCP_SYN) {
 		/* the SYN alone first; its data follows it */
-		pb_tcp_segment(c->tcp, dir, seq, d->ack, flags & (uint16_t)~PB_TCP_FIN,
+		pb_tcp_segment(c->tcp, dir, seq, d->ack,
+			       flags & (uint16_t)~(PB_TCP_FIN | PB_TCP_ACK),
 			       NULL, 0, 0, c->now_ns, pkt, &tcp_ops, c);
 		seq++;
 		flags &= (uint16_t)~PB_TCP_SYN;
 	}
 	while (off < len) {
-		uint16_t f = flags & (uint16_t)~(PB_TCP_FIN | PB_TCP_RST);
+		uint16_t f = flags & (uint16_t)~(PB_TCP_FIN | PB_TCP_RST | PB_TCP_ACK);
 		size_t w;
 
 		step = len - off < e->segment_bytes ? len - off : e->segment_bytes;

@@ -1,1 +1,0 @@
-## pb-export: the writers (src/lib/out), the tool, its tests and pages.
