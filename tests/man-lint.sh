@@ -32,7 +32,8 @@ while IFS= read -r page; do
 done < "$pages"
 
 # 2. every option each tool's --help prints is in its page, with .Fl
-for tool in $(sed -n 's/^bin_PROGRAMS *+*= *//p' "$top_srcdir"/Makefile.am "$top_srcdir"/mk/*.mk |
+# (the tools: bin_PROGRAMS of Makefile.am)
+for tool in $(sed -n 's/^bin_PROGRAMS *+*= *//p' "$top_srcdir"/Makefile.am |
 	tr ' ' '\n' | sed -n 's|^src/||p'); do
 	page=$top_srcdir/man/man1/$tool.1
 	bin=$top_builddir/src/$tool

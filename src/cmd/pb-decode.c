@@ -56,10 +56,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	rc = pb_tool_init(&t, &desc, argc, argv);
-	if (rc == PB_TOOL_DONE)
-		return PB_EXIT_OK;
-	if (rc)
-		return rc;
+	if (rc == PB_TOOL_DONE || rc) {
+		pb_tool_release(&t);
+		return rc == PB_TOOL_DONE ? PB_EXIT_OK : rc;
+	}
 	if ((rc = pb_tool_open_input(&t)) != 0) {
 		pb_tool_finish(&t, 0);
 		return rc;

@@ -98,6 +98,7 @@ static const struct pb_tool_desc desc = {
 	.on_conf = on_conf,
 	.reads_packets = 1,
 	.live_idle = 1,
+	.runs_processors = 1,
 };
 
 struct ctx {
@@ -157,10 +158,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	rc = pb_tool_init(&t, &desc, argc, argv);
-	if (rc == PB_TOOL_DONE)
-		return PB_EXIT_OK;
-	if (rc)
-		return rc;
+	if (rc == PB_TOOL_DONE || rc) {
+		pb_tool_release(&t);
+		return rc == PB_TOOL_DONE ? PB_EXIT_OK : rc;
+	}
 	if (!fc.enabled) {
 		pb_warn("flows are disabled (packetbeat.flows.enabled: false): "
 			"nothing to report");

@@ -155,6 +155,7 @@ static const struct pb_tool_desc desc = {
 	.on_conf = on_conf,
 	.reads_packets = 1,
 	.live_idle = 1,
+	.runs_processors = 1,
 };
 
 static void on_done(void *ctx)
@@ -220,13 +221,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	rc = pb_tool_init(&t, &desc, argc, argv);
-	if (rc == PB_TOOL_DONE) {
+	if (rc == PB_TOOL_DONE || rc) {
 		pb_txn_conf_release(&tc);
-		return PB_EXIT_OK;
-	}
-	if (rc) {
-		pb_txn_conf_release(&tc);
-		return rc;
+		pb_tool_release(&t);
+		return rc == PB_TOOL_DONE ? PB_EXIT_OK : rc;
 	}
 	if ((rc = pb_tool_open_input(&t)) != 0) {
 		pb_txn_conf_release(&tc);

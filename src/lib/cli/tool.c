@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "decode/decode.h"
+#include "proc/proc.h"
 #include "util/log.h"
 #include "util/time.h"
 #include "util/banned.h"
@@ -219,6 +220,16 @@ static int load_config(struct pb_tool *t)
 		goto bad;
 	if (t->desc->reads_packets && (rc = apply_interface_conf(t)) < 0)
 		goto bad;
+	/* Tools that make Packetbeat events run the configuration's
+	 * processors on them before writing (pb-enrich runs its own). */
+	if (t->desc->runs_processors) {
+		if ((rc = pb_proc_set_load(&t->procs, &t->conf)) < 0)
+			goto bad;
+		if (!pb_proc_set_active(t->procs)) {
+			pb_proc_set_free(t->procs);
+			t->procs = NULL;
+		}
+	}
 	return 0;
 bad:
 	pb_error("%s", t->conf.err[0] ? t->conf.err : pb_strerror(rc));
@@ -362,10 +373,13 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 		usage_hint(d);
 		return PB_EXIT_USAGE;
 	}
-	if (load_config(t) < 0)
+	if (load_config(t) < 0 || (d->on_conf && d->on_conf(t) < 0)) {
+		/* nothing will run: free what the configuration took */
+		pb_proc_set_free(t->procs);
+		t->procs = NULL;
+		pb_conf_release(&t->conf);
 		return PB_EXIT_USAGE;
-	if (d->on_conf && d->on_conf(t) < 0)
-		return PB_EXIT_USAGE;
+	}
 	if (promisc_off)
 		t->iopts.cap.promisc = 0;
 	if (!t->iopts.cap.snaplen)
@@ -404,6 +418,14 @@ int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char
 	return 0;
 }
 
+void pb_tool_release(struct pb_tool *t)
+{
+	pb_proc_set_free(t->procs);
+	t->procs = NULL;
+	pb_conf_release(&t->conf);
+	pb_buf_release(&t->out);
+}
+
 int pb_tool_open_input(struct pb_tool *t)
 {
 	int rc;
@@ -415,6 +437,14 @@ int pb_tool_open_input(struct pb_tool *t)
 	if (rc == PB_EUSAGE)
 		return PB_EXIT_USAGE;
 	return rc < 0 ? PB_EXIT_DATA : 0;
+}
+
+int pb_tool_process_record(struct pb_tool *t)
+{
+	int kept = pb_proc_set_run_tail(t->procs, &t->out, t->rec_start);
+
+	t->rec_start = t->out.len;
+	return kept;
 }
 
 void pb_tool_flush(struct pb_tool *t, int force)
@@ -437,6 +467,7 @@ void pb_tool_flush(struct pb_tool *t, int force)
 		off += (size_t)w;
 	}
 	pb_buf_clear(&t->out);
+	t->rec_start = 0;
 }
 
 static void human_bytes(char *out, size_t n, uint64_t b)
@@ -618,8 +649,7 @@ int pb_tool_finish(struct pb_tool *t, uint64_t data_errors)
 		status = PB_EXIT_DATA;
 	pb_input_free(t->in);
 	t->in = NULL;
-	pb_conf_release(&t->conf);
-	pb_buf_release(&t->out);
+	pb_tool_release(t);
 	progress_tool = NULL;
 	pb_log_set_hook(NULL);
 	return status;

@@ -45,6 +45,9 @@ struct pb_tool_desc {
 	int live_idle;             /* live: pb_input_next() returns PB_EAGAIN
 				    * after 100 ms without a packet, so the
 				    * tool can act on the clock */
+	int runs_processors;       /* writes Packetbeat events: each record goes
+				    * through the configuration's fields, tags
+				    * and processors (proc/proc.h) as written */
 };
 
 struct pb_tool {
@@ -69,6 +72,10 @@ struct pb_tool {
 	int out_fd;
 	struct pb_buf out;
 	uint64_t written;          /* records written */
+	/* the configuration's processors, run on each record of a tool with
+	 * runs_processors (proc/proc.h); NULL when there are none */
+	struct pb_proc_set *procs;
+	size_t rec_start;          /* where the record being written begins */
 	int flush_each;            /* write every record at once (live, paced) */
 	int out_error;
 
@@ -82,13 +89,22 @@ struct pb_tool {
  * 0 to go on, PB_TOOL_DONE, or an exit status to return at once. */
 int pb_tool_init(struct pb_tool *t, const struct pb_tool_desc *d, int argc, char **argv);
 
+/* Free what pb_tool_init() made (the configuration, its processors, the
+ * output buffer): for a tool that stops after pb_tool_init() returned
+ * PB_TOOL_DONE or an exit status (pb_tool_finish() does it otherwise). */
+void pb_tool_release(struct pb_tool *t);
+
 /* Open the input the options or the configuration name. */
 int pb_tool_open_input(struct pb_tool *t);
 
 /* Flush the output buffer when it is large enough (or always). */
 void pb_tool_flush(struct pb_tool *t, int force);
+/* The record just written through the processors: 0 when dropped. */
+int pb_tool_process_record(struct pb_tool *t);
 static inline void pb_tool_record_done(struct pb_tool *t)
 {
+	if (t->procs && !pb_tool_process_record(t))
+		return;
 	t->written++;
 	if (t->out.len >= (256u << 10) || t->flush_each)
 		pb_tool_flush(t, 0);
