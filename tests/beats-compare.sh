@@ -1,7 +1,8 @@
 #!/bin/bash
 # beats-compare.sh - pb-txn against what Packetbeat's own system tests
 # assert, on Packetbeat's own test captures (../shared/corpus/beats, or
-# $PB_CORPUS/beats): the HTTP, DNS, TLS and ICMP cases of
+# $PB_CORPUS/beats): the HTTP, DNS, TLS, ICMP, MySQL, PostgreSQL, Redis,
+# memcache, MongoDB and Cassandra cases of
 # packetbeat/tests/system/test_*.py and of the golden files, one block per
 # case in tests/beats/EXPECT, each assertion a jq expression over the array
 # of pb-txn's events (jq -s).  A failing assertion is printed with its

@@ -1,10 +1,11 @@
 #!/bin/bash
-# txn-tshark-compare.sh - pb-txn's HTTP, DNS and TLS transactions against
-# tshark's decode (tests/txn_tshark_compare.py has the method): every
-# sample, and, when ../shared/corpus is present (or $PB_CORPUS), every
+# txn-tshark-compare.sh - pb-txn's HTTP, DNS, TLS and database transactions
+# against tshark's decode (tests/txn_tshark_compare.py has the method):
+# every sample, and, when ../shared/corpus is present (or $PB_CORPUS), every
 # 10th by name of the well-formed public captures in which tshark's
-# protocols include http, dns or tls (PB_TSHARK_TXN_CORPUS=all: all 850 or
-# so; =none: samples only; =N: every Nth).
+# protocols include http, dns or tls, and every one with mysql, pgsql,
+# redis, memcache, mongodb or cassandra (PB_TSHARK_TXN_CORPUS=all: all 930
+# or so; =none: samples only; =N: every Nth of the first kind).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 TSHARK=${TSHARK:-tshark}
@@ -34,6 +35,13 @@ if [ -f "$CORPUS/public/MANIFEST.tsv" ] && [ "$step" -gt 0 ]; then
 		$8 ~ /(^|[:, ])(http|dns|tls)([:, ]|$)/ { print $1 }' \
 		"$CORPUS/public/MANIFEST.tsv" | sort |
 		awk -v dir="$CORPUS/public" -v step="$step" '{ if (++n % step == 0) print dir "/" $0 }' >> "$list"
+	awk -F'\t' 'NR > 1 && $9 == "no" && $5 != "snoop" &&
+		$8 ~ /(^|[:, ])(mysql|pgsql|redis|memcache|mongodb|cassandra)([:, ]|$)/ &&
+		$8 !~ /(^|[:, ])(http|dns|tls)([:, ]|$)/ { print dir "/" $1 }' dir="$CORPUS/public" \
+		"$CORPUS/public/MANIFEST.tsv" | sort >> "$list"
+	ls "$CORPUS"/beats/mysql_*.pcap "$CORPUS"/beats/pgsql_*.pcap "$CORPUS"/beats/redis_*.pcap \
+		"$CORPUS"/beats/memcache_*.pcap "$CORPUS"/beats/mongo*.pcap \
+		"$CORPUS"/beats/cassandra_*.pcap 2>/dev/null >> "$list"
 fi
 echo "txn-tshark-compare: $(wc -l < "$list") captures"
 xargs -a "$list" -d '\n' -n 20 -P "$(nproc)" \

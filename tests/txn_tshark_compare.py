@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""txn_tshark_compare.py - pb-txn's HTTP, DNS and TLS transactions against
-tshark's decode of the same capture.
+"""txn_tshark_compare.py - pb-txn's HTTP, DNS, TLS, MySQL, PostgreSQL,
+memcache, MongoDB and Cassandra transactions against tshark's decode of the
+same capture.
 
 For each capture, the key fields of every message, as multisets (the order
 of events differs: pb-txn writes a transaction when it is complete):
@@ -11,11 +12,28 @@ of events differs: pb-txn writes a transaction when it is complete):
         responses (id, name, rcode, answers)    dns.flags.rcode, dns.count.answers
   TLS   ClientHello (server name, JA3)          tls.handshake.extensions_server_name, .ja3
         ServerHello (JA3S, version)             tls.handshake.ja3s, supported_version
+  MySQL COM_QUERY text                          mysql.query of mysql.command 3
+        ERR packets (error code)                mysql.error_code
+  PgSQL ErrorResponse (SQLSTATE)                pgsql.code
+        CommandComplete (tag)                   pgsql.tag
+  memcache requests over TCP (text command, or  memcache.command, memcache.opcode
+        binary opcode; tshark 4.0 reads no UDP frame header)
+  MongoDB requests (opcode)                     mongo.opcode where mongo.response_to is 0
+  Cassandra frames (direction, opcode)          cql.version's direction bit, cql.opcode
+  Redis error replies (text)                    resp.error
 
 pb-txn's side: for HTTP, http.request.method with url.path and url.query
 (a request target in absolute form is compared by its path); for DNS,
 dns.id, dns.question.name/type, dns.response_code, dns.answers_count; for
-TLS, tls.client.server_name, tls.client.ja3, tls.server.ja3s, tls.version.
+TLS, tls.client.server_name, tls.client.ja3, tls.server.ja3s, tls.version;
+for MySQL, query of the events whose mysql.command is COM_QUERY, and
+mysql.error_code; for PostgreSQL, pgsql.error_code and pgsql.command_tag;
+for memcache, memcache.request.command (text) or .opcode_value (binary);
+for MongoDB, mongodb.opcodeName of each request; for Cassandra,
+cassandra.request.headers.op and cassandra.response.headers.op; for
+Redis, the error replies' text (resp.error, redis.error).  Redis commands
+are not compared: tshark 4.0 shows a pipelined batch's bulk strings
+without saying where each command starts.
 Messages are compared only on the ports pb-txn decodes each protocol on
 (its defaults), as tshark finds them.
 
@@ -46,6 +64,26 @@ import urllib.parse
 HTTP_PORTS = {80, 8080, 8000, 5000, 8002}
 DNS_PORTS = {53}
 TLS_PORTS = {443, 993, 995, 5223, 8443, 8883, 9243}
+MYSQL_PORTS = {3306, 3307}
+PGSQL_PORTS = {5432}
+MEMCACHE_PORTS = {11211}
+MONGODB_PORTS = {27017}
+REDIS_PORTS = {6379}
+CASSANDRA_PORTS = {9042}
+# tshark 4.0 dissects MongoDB on no port by default
+MONGO_DECODE = ("-d", "tcp.port==27017,mongo")
+MONGO_OPCODES = {1: "OP_REPLY", 1000: "OP_MSG_OLD", 2001: "OP_UPDATE",
+                 2002: "OP_INSERT", 2003: "RESERVED", 2004: "OP_QUERY",
+                 2005: "OP_GET_MORE", 2006: "OP_DELETE", 2007: "OP_KILL_CURSORS",
+                 2010: "OP_COMMAND", 2011: "OP_COMMANDREPLY",
+                 2012: "OP_COMPRESSED", 2013: "OP_MSG"}
+MONGO_LEGACY_REQUESTS = {"OP_QUERY", "OP_GET_MORE", "OP_INSERT", "OP_UPDATE",
+                         "OP_DELETE", "OP_KILL_CURSORS"}
+CQL_OPCODES = {0: "ERROR", 1: "STARTUP", 2: "READY", 3: "AUTHENTICATE",
+               5: "OPTIONS", 6: "SUPPORTED", 7: "QUERY", 8: "RESULT",
+               9: "PREPARE", 10: "EXECUTE", 11: "REGISTER", 12: "EVENT",
+               13: "BATCH", 14: "AUTH_CHALLENGE", 15: "AUTH_RESPONSE",
+               16: "AUTH_SUCCESS"}
 
 # the IANA DNS RR TYPE registry as miekg/dns names it (the mnemonics
 # Packetbeat, and pb-txn, write); tshark 4.0 shows some of them only as
@@ -80,6 +118,27 @@ TLS_VERSIONS = {0x0300: "3.0", 0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2",
                 0x0304: "1.3"}
 
 KNOWN = [
+    ("samples/memcache-text.pcap", "memcache",
+     "tshark 4.0 names the first of several text commands in one segment "
+     "only (frame 83: set, set, get) and not touch, gat, verbosity or the "
+     "meta commands (mg, ms, md, ma, mn)"),
+    ("deepflow/flow_generator/memcached/memcached-userdata.pcap", "memcache",
+     "pipelined get and gets commands, several in one segment: tshark 4.0 "
+     "names the first of each segment only (the client's stream holds "
+     "10,041 get and 112 gets, as pb-txn reads)"),
+    ("deepflow/flow_generator/mysql/mysql-use.pcap", "mysql",
+     "the compressed protocol, caught mid-stream: tshark reads the 7-byte "
+     "compressed header as a MySQL packet (command SLEEP), pb-txn finds "
+     "the COM_QUERY 'use `test`' inside"),
+    ("beats/mongodb_invalid_opcode_2269.pcap", "mongodb",
+     "an opcode the wire protocol does not define (2269): pb-txn counts the "
+     "message unreadable and writes no event, as Packetbeat"),
+    ("ndpi/cassandra.pcap", "cassandra",
+     "the second connection speaks native protocol v5, which tshark 4.0 "
+     "does not read"),
+    ("samples/cassandra-v5.pcap", "cassandra",
+     "tshark 4.0 does not read native protocol v5 frames (nor its "
+     "checksummed segments)"),
     ("zeek/tunnels/ayiya3.pcap", "http",
      "HTTP inside AYIYA (IPv6 in UDP/5072), a tunnel pbtools does not decode"),
     # Suricata's HTTP evader set: deliberately ambiguous messages (bad
@@ -412,7 +471,82 @@ def tshark_side(ts, cap):
         last_sh[stream] = (r[3][-1], TLS_VERSIONS.get(n, "%d.%d" % (n >> 8, n & 255)))
     for v in last_sh.values():
         m["tls server hello"][v] += 1
+    db_tshark_side(ts, cap, m)
     return m
+
+
+def unescape(v):
+    # tshark -T fields writes a string's control characters and
+    # backslashes as C escapes: backslash-n, -r, -t and a doubled backslash
+    return re.sub(r"\\([nrt\\])", lambda x: {"n": "\n", "r": "\r", "t": "\t",
+                                              "\\": "\\"}[x.group(1)], v)
+
+
+def db_tshark_side(ts, cap, m):
+    # one tshark run for all of them: a run costs more than its filter
+    f = ["tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
+         "mysql.command", "mysql.query", "mysql.error_code",
+         "pgsql.type", "pgsql.code", "pgsql.tag", "resp.error",
+         "memcache.magic", "memcache.opcode", "memcache.command",
+         "mongo.opcode", "mongo.response_to", "mongo.compression.original_opcode",
+         "cql.version", "cql.opcode"]
+    i = {name: k for k, name in enumerate(f)}
+    filt = "mysql || pgsql || resp.error || memcache || mongo || cql"
+    for r in tshark(ts, cap, filt, f, MONGO_DECODE):
+        tcp = r[i["tcp.srcport"]], r[i["tcp.dstport"]]
+        if on_ports(MYSQL_PORTS, *tcp):
+            # the text of each COM_QUERY (command 3)
+            queries = iter(r[i["mysql.query"]])
+            for cmd in r[i["mysql.command"]]:
+                if num(cmd) in (3, 22):   # COM_QUERY, COM_STMT_PREPARE
+                    q = next(queries, None)
+                    if num(cmd) == 3 and q is not None:
+                        m["mysql query"][(unescape(q).strip(),)] += 1
+            for code in r[i["mysql.error_code"]]:
+                # 0xffff is MariaDB's progress report (an ERR header with
+                # no error), which tshark shows as an error
+                if num(code) != 0xFFFF:
+                    m["mysql error"][(num(code),)] += 1
+        if on_ports(PGSQL_PORTS, *tcp):
+            # a NoticeResponse has a code too: only an ErrorResponse's counts
+            codes = iter(r[i["pgsql.code"]])
+            for t in r[i["pgsql.type"]]:
+                if t == "Error":
+                    m["pgsql error"][(next(codes, None),)] += 1
+                elif t == "Notice":
+                    next(codes, None)
+            for tag in r[i["pgsql.tag"]]:
+                m["pgsql tag"][(tag,)] += 1
+        if on_ports(REDIS_PORTS, *tcp):
+            for err in r[i["resp.error"]]:
+                m["redis error"][(err,)] += 1
+        # memcache over TCP only: tshark 4.0 does not read the UDP frame
+        # header, so it shows no memcache in a datagram
+        dst = r[i["tcp.dstport"]]
+        if dst and dst[0].isdigit() and int(dst[0]) in MEMCACHE_PORTS:
+            # requests only: those sent to the server's port
+            for magic, op in zip(r[i["memcache.magic"]], r[i["memcache.opcode"]]):
+                if num(magic) == 0x80:
+                    m["memcache request"][("binary", num(op))] += 1
+            for cmd in r[i["memcache.command"]]:
+                m["memcache request"][("text", cmd)] += 1
+        if on_ports(MONGODB_PORTS, *tcp):
+            # an OP_COMPRESSED is counted by the opcode it wraps, as
+            # pb-txn writes it
+            inner = iter(r[i["mongo.compression.original_opcode"]])
+            ops = [next(inner, op) if num(op) == 2012 else op
+                   for op in r[i["mongo.opcode"]]]
+            for op, to in zip(ops, r[i["mongo.response_to"]]):
+                name = MONGO_OPCODES.get(num(op), op)
+                # the legacy requests whatever their responseTo (some
+                # clients put -1 there); an OP_MSG is a request when it
+                # answers nothing; an OP_REPLY never is
+                if name in MONGO_LEGACY_REQUESTS or (name == "OP_MSG" and num(to) == 0):
+                    m["mongodb request"][(name,)] += 1
+        if on_ports(CASSANDRA_PORTS, *tcp):
+            for ver, op in zip(r[i["cql.version"]], r[i["cql.opcode"]]):
+                side = "response" if (num(ver) or 0) & 0x80 else "request"
+                m["cassandra frame"][(side, CQL_OPCODES.get(num(op), op))] += 1
 
 
 def get(o, path):
@@ -426,7 +560,8 @@ def get(o, path):
 def pb_side(pb, cap):
     for attempt in range(10):
         try:
-            out = subprocess.run([pb, "-q", "-r", cap, "--protocols", "http,dns,tls"],
+            out = subprocess.run([pb, "-q", "-r", cap, "--protocols",
+                                  "http,dns,tls,mysql,pgsql,redis,memcache,mongodb,cassandra"],
                                  capture_output=True, text=True, errors="replace")
             break
         except OSError as err:
@@ -490,7 +625,46 @@ def pb_side(pb, cap):
             ja3s = get(e, "tls.server.ja3s")
             if ja3s is not None:
                 m["tls server hello"][(ja3s, get(e, "tls.version"))] += 1
+        else:
+            db_pb_event(e, t, m)
     return m, out.returncode
+
+
+def db_pb_event(e, t, m):
+    if t == "mysql":
+        if get(e, "mysql.command") == "COM_QUERY" and get(e, "query") is not None:
+            m["mysql query"][(get(e, "query").strip(),)] += 1
+        if get(e, "mysql.error_code") is not None:
+            m["mysql error"][(get(e, "mysql.error_code"),)] += 1
+    elif t == "pgsql":
+        if get(e, "pgsql.error_code") is not None:
+            m["pgsql error"][(get(e, "pgsql.error_code"),)] += 1
+        if get(e, "pgsql.command_tag") is not None:
+            m["pgsql tag"][(get(e, "pgsql.command_tag"),)] += 1
+    elif t == "memcache":
+        rq = get(e, "memcache.request")
+        if isinstance(rq, dict) and get(e, "network.transport") == "tcp":
+            if get(e, "memcache.protocol_type") == "binary":
+                m["memcache request"][("binary", rq.get("opcode_value"))] += 1
+            elif rq.get("command") is not None:
+                m["memcache request"][("text", rq.get("command"))] += 1
+    elif t == "mongodb":
+        # a request is in every event that has an opcodeName; not those
+        # cut by the end of the capture or a hole, which tshark does not
+        # show
+        op = get(e, "mongodb.opcodeName")
+        notes = json.dumps(get(e, "error.message") or "")
+        if op is not None and "incomplete at end of stream" not in notes and \
+                "Packet loss while capturing" not in notes:
+            m["mongodb request"][(op,)] += 1
+    elif t == "redis":
+        if get(e, "redis.error") is not None:
+            m["redis error"][(get(e, "redis.error"),)] += 1
+    elif t == "cassandra":
+        for side in ("request", "response"):
+            op = get(e, "cassandra.%s.headers.op" % side)
+            if op is not None:
+                m["cassandra frame"][(side, op)] += 1
 
 
 def known(cap, kind):
@@ -539,7 +713,9 @@ def main():
         else:
             npass += 1
     kinds = ["http request", "http response", "dns query", "dns response",
-             "tls client hello", "tls server hello"]
+             "tls client hello", "tls server hello", "mysql query", "mysql error",
+             "pgsql error", "pgsql tag", "redis error", "memcache request",
+             "mongodb request", "cassandra frame"]
     print("txn-tshark-compare: " + ", ".join(
         "%s %d/%d" % (k, totals["agreed " + k], totals[k]) for k in kinds) +
         ", known differences %d" % totals["known"])
