@@ -134,30 +134,9 @@ static struct th *mk(const char *yaml)
 {
 	struct th *h = th_new(cql(), 6, 40000, 9042);
 
-	if (yaml) {
-		struct pb_conf c;
-
-		ck_assert_int_eq(pb_conf_init(&c), 0);
-		ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-		ck_assert_msg(h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0") == 0,
-			      "conf_load: %s", c.err);
-		pb_conf_release(&c);
-	}
+	if (yaml)
+		th_load_conf(h, yaml);
 	return h;
-}
-
-static int conf_rc(const char *yaml)
-{
-	struct th *h = th_new(cql(), 6, 40000, 9042);
-	struct pb_conf c;
-	int rc;
-
-	ck_assert_int_eq(pb_conf_init(&c), 0);
-	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-	rc = h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0");
-	pb_conf_release(&c);
-	th_free(h);
-	return rc;
 }
 
 static void cli(struct th *h, const struct b *b)
@@ -171,14 +150,6 @@ static void srv(struct th *h, const struct b *b)
 }
 
 /* event i, which the caller frees */
-static cJSON *ev(struct th *h, unsigned i)
-{
-	cJSON *e = th_event(h, i);
-
-	ck_assert_msg(e != NULL, "no event %u (have %u)", i, h->n_ev);
-	return e;
-}
-
 /* common bodies */
 static void q_body(struct b *b, const char *q, unsigned cons)
 {
@@ -383,7 +354,7 @@ START_TEST(test_query_void)
 	ck_assert_int_eq(h->n_ev, 0);
 	srv(h, rs);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "type"), "cassandra");
 	ck_assert_str_eq(th_str(e, "status"), "OK");
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "INSERT INTO t (a) VALUES (1)");
@@ -430,7 +401,7 @@ START_TEST(test_every_split)
 		th_tcp_split(h, 1, rs->d, rs->n, step);
 		ck_assert_int_eq(h->n_ev, 1);
 		{
-			cJSON *e = ev(h, 0);
+			cJSON *e = th_ev(h, 0);
 
 			ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.num_rows"), 3);
 			ck_assert_str_eq(th_str(e, "cassandra.request.consistency"), "QUORUM");
@@ -470,7 +441,7 @@ START_TEST(test_rows_meta)
 	frame(rs, 0x84, 0, 1, RESULT, body);
 	cli(h, rq);
 	srv(h, rs);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "rows");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.rows.meta.flags"),
 			 "GlobalTableSpec|HasMorePages");
@@ -498,12 +469,12 @@ START_TEST(test_rows_meta)
 	frame(rs, 0x84, 0, 2, RESULT, body);
 	cli(h, rq);
 	srv(h, rs);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.rows.meta.flags"), "FLAG_0");
 	ck_assert_ptr_null(th_get(e, "cassandra.response.result.rows.meta.keyspace"));
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.num_rows"), 5);
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.rows.meta.flags"), "NoMetaData");
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.num_rows"), 0);
 	a = th_get(e, "error");
@@ -554,7 +525,7 @@ START_TEST(test_rows_nested_types)
 	frame(rs, 0x84, 0, 1, RESULT, body);
 	cli(h, rq);
 	srv(h, rs);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.num_rows"), 42);
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.meta.col_count"), 3);
 	ck_assert_ptr_null(th_get(e, "error"));
@@ -588,7 +559,7 @@ START_TEST(test_rows_type_too_deep)
 	frame(rs, 0x84, 0, 1, RESULT, body);
 	cli(h, rq);
 	srv(h, rs);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_ptr_null(th_get(e, "cassandra.response.result.rows.num_rows"));
 	ck_assert(th_has_note(e, "malformed", 0));
 	cJSON_Delete(e);
@@ -615,15 +586,15 @@ START_TEST(test_out_of_order)
 	cli(h, rq);
 	srv(h, rs);
 	ck_assert_int_eq(h->n_ev, 3);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "q3");
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.headers.stream"), 3);
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "q1");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "rows");
 	cJSON_Delete(e);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "q2");
 	cJSON_Delete(e);
 	th_free(h);
@@ -643,14 +614,14 @@ START_TEST(test_stream_reused)
 	result_void(rs, 5);
 	cli(h, rq);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "first");
 	ck_assert_str_eq(th_str(e, "status"), "Error");
 	ck_assert(th_has_note(e, "same stream id", 0));
 	ck_assert_ptr_null(th_get(e, "cassandra.response"));
 	cJSON_Delete(e);
 	srv(h, rs);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "second");
 	ck_assert_str_eq(th_str(e, "status"), "OK");
 	cJSON_Delete(e);
@@ -676,14 +647,14 @@ START_TEST(test_pending_cap)
 	cli(h, rq);
 	/* 256 kept: the 44 oldest went out unanswered */
 	ck_assert_int_eq(h->n_ev, 44);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "q0");
 	ck_assert(th_has_note(e, "Too many requests", 0));
 	cJSON_Delete(e);
 	th_close(h);
 	/* the harness keeps 256 events: the counters count them all */
 	ck_assert_int_eq((int)h->st.unmatched_requests, 300);
-	e = ev(h, 255);
+	e = th_ev(h, 255);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "q255");
 	ck_assert(th_has_note(e, "Unmatched request", 1));
 	cJSON_Delete(e);
@@ -720,7 +691,7 @@ START_TEST(test_event_push)
 	frame(rs, 0x84, 0, -1, EVENT, body);
 	srv(h, rs);
 	ck_assert_int_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert(cJSON_IsTrue(th_get(e, "cassandra.no_request")));
 	ck_assert_str_eq(th_str(e, "status"), "OK");
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.headers.stream"), -1);
@@ -732,7 +703,7 @@ START_TEST(test_event_push)
 	ck_assert_str_eq(th_str(e, "client.ip"), "10.0.0.1");
 	ck_assert_ptr_null(th_get(e, "error"));
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.response.event.schema_change.target"), "FUNCTION");
 	ck_assert_str_eq(th_str(e, "cassandra.response.event.schema_change.name"), "fn");
 	ck_assert_int_eq(cJSON_GetArraySize(th_get(e, "cassandra.response.event.schema_change.args")), 2);
@@ -756,7 +727,7 @@ START_TEST(test_unmatched_response)
 	result_void(rs, 9);
 	srv(h, rs);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "status"), "Error");
 	ck_assert(th_has_note(e, "Unmatched response", 1));
 	ck_assert_ptr_null(th_get(e, "cassandra.request"));
@@ -792,7 +763,7 @@ static cJSON *error_event(uint32_t code, const struct b *extra, int v)
 	frame(rs, 0x80 | (unsigned)v, 0, 1, ERROR, body);
 	cli(h, rq);
 	srv(h, rs);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "status"), "Error");
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.error.code"), (int)code);
 	ck_assert_str_eq(th_str(e, "cassandra.response.error.msg"), "message");
@@ -945,7 +916,7 @@ START_TEST(test_prepare_execute_batch)
 	be32(body, 0);
 	frame(f, 0x84, 0, 1, RESULT, body);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "INSERT INTO t (a, b) VALUES (?, ?)");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "prepared");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.prepared.prepared_id"),
@@ -971,7 +942,7 @@ START_TEST(test_prepare_execute_batch)
 	f->n = 0;
 	result_void(f, 2);
 	srv(h, f);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.headers.op"), "EXECUTE");
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "INSERT INTO t (a, b) VALUES (?, ?)");
 	ck_assert_str_eq(th_str(e, "cassandra.request.prepared_id"), "01020304-0506-0708-090a-0b0c0d0e0f10");
@@ -1001,7 +972,7 @@ START_TEST(test_prepare_execute_batch)
 	f->n = 0;
 	result_void(f, 3);
 	srv(h, f);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_str_eq(th_str(e, "cassandra.request.batch.type"), "UNLOGGED");
 	ck_assert_int_eq((int)th_num(e, "cassandra.request.batch.count"), 2);
 	{
@@ -1027,7 +998,7 @@ START_TEST(test_prepare_execute_batch)
 	f->n = 0;
 	result_void(f, 4);
 	srv(h, f);
-	e = ev(h, 3);
+	e = th_ev(h, 3);
 	ck_assert_ptr_null(th_get(e, "cassandra.request.query"));
 	ck_assert_str_eq(th_str(e, "cassandra.request.prepared_id"), "616263");
 	cJSON_Delete(e);
@@ -1060,7 +1031,7 @@ START_TEST(test_handshake_bodies)
 	str(body, "zstd");
 	frame(f, 0x84, 0, 0, SUPPORTED, body);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	sup = th_get(e, "cassandra.response.supported");
 	ck_assert_int_eq(cJSON_GetArraySize(sup), 2);
 	ck_assert_int_eq(cJSON_GetArraySize(th_get(sup, "COMPRESSION")), 2);
@@ -1075,7 +1046,7 @@ START_TEST(test_handshake_bodies)
 	str(body, "org.apache.cassandra.auth.PasswordAuthenticator");
 	frame(f, 0x84, 0, 0, AUTHENTICATE, body);
 	srv(h, f);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.options.CQL_VERSION"), "3.0.0");
 	ck_assert_str_eq(th_str(e, "cassandra.response.authentication.class"),
 			 "org.apache.cassandra.auth.PasswordAuthenticator");
@@ -1089,7 +1060,7 @@ START_TEST(test_handshake_bodies)
 	bytes(body, "ch\"al\n\x01", 7);
 	frame(f, 0x84, 0, 1, AUTH_CHALLENGE, body);
 	srv(h, f);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	/* the credentials are not written */
 	ck_assert(strstr(h->ev[2], "secret") == NULL);
 	ck_assert_str_eq(th_str(e, "cassandra.response.authentication.data"), "\"ch\\\"al\\n\\x01\"");
@@ -1104,7 +1075,7 @@ START_TEST(test_handshake_bodies)
 	f->n = 0;
 	frame(f, 0x84, 0, 2, READY, NULL);
 	srv(h, f);
-	e = ev(h, 3);
+	e = th_ev(h, 3);
 	ck_assert_int_eq(cJSON_GetArraySize(th_get(e, "cassandra.request.events")), 2);
 	ck_assert_str_eq(th_str(e, "cassandra.response.headers.op"), "READY");
 	cJSON_Delete(e);
@@ -1126,11 +1097,11 @@ START_TEST(test_handshake_bodies)
 	str(body, "t");
 	frame(f, 0x84, 0, 4, RESULT, body);
 	srv(h, f);
-	e = ev(h, 4);
+	e = th_ev(h, 4);
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "set_keyspace");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.keyspace"), "ks");
 	cJSON_Delete(e);
-	e = ev(h, 5);
+	e = th_ev(h, 5);
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "schemaChanged");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.schema_change.change"), "UPDATED");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.schema_change.target"), "TABLE");
@@ -1163,7 +1134,7 @@ START_TEST(test_tracing_warnings_payload)
 	be32(body, 1);
 	frame(f, 0x84, 0x02 | 0x08, 1, RESULT, body);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT 1");
 	ck_assert_str_eq(th_str(e, "cassandra.request.headers.flags"), "Tracing|CustomPayload");
 	ck_assert_str_eq(th_str(e, "cassandra.response.headers.flags"), "Tracing|Warning");
@@ -1215,7 +1186,7 @@ static void compressed_conv(const char *comp, const char *yaml, int startup_seen
 	f->n = 0;
 	result_void(f, 1);
 	srv(h, f);
-	e = ev(h, startup_seen ? 1 : 0);
+	e = th_ev(h, startup_seen ? 1 : 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.headers.flags"), "Compress");
 	ck_assert_int_eq((int)th_num(e, "cassandra.request.headers.length"), (int)cbody->n);
 	if (expect_ok) {
@@ -1264,7 +1235,7 @@ START_TEST(test_compression_unknown)
 	f->n = 0;
 	result_void(f, 1);
 	srv(h, f);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert(th_has_note(e, "unknown compression", 0));
 	cJSON_Delete(e);
 	th_free(h);
@@ -1336,7 +1307,7 @@ static void v5_conv(int lz4, int bad_crc32)
 	}
 	th_tcp_split(h, 1, f->d, f->n, 1400);
 	ck_assert_int_eq(h->n_ev, 3);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT a");
 	ck_assert_str_eq(th_str(e, "cassandra.request.headers.version"), "5");
 	ck_assert_int_eq((int)th_num(e, "cassandra.request.page_size"), 100);
@@ -1346,7 +1317,7 @@ static void v5_conv(int lz4, int bad_crc32)
 	else
 		ck_assert_ptr_null(th_get(e, "error"));
 	cJSON_Delete(e);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT big");
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.headers.length"), (int)body->n);
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.num_rows"), 1);
@@ -1394,7 +1365,7 @@ START_TEST(test_v5_bad_crc24)
 	segment(f, env->d, env->n, 1);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "rows");
 	ck_assert(th_has_note(e, "CRC24", 0));
 	ck_assert(!th_has_note(e, "malformed", 0));
@@ -1425,7 +1396,7 @@ START_TEST(test_v5_mid_stream)
 	segment(f, env->d, env->n, 1);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT mid");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "void");
 	cJSON_Delete(e);
@@ -1468,7 +1439,7 @@ START_TEST(test_v5_prepared)
 	f->n = 0;
 	segment(f, env->d, env->n, 1);
 	srv(h, f);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.keyspace"), "ks");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.prepared.prepared_id"), "6964");
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.prepared.result_metadata_id"), "726d");
@@ -1492,7 +1463,7 @@ START_TEST(test_v5_prepared)
 	f->n = 0;
 	segment(f, env->d, env->n, 1);
 	srv(h, f);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT x FROM t WHERE k = ?");
 	ck_assert_str_eq(th_str(e, "cassandra.request.keyspace"), "other");
 	cJSON_Delete(e);
@@ -1525,7 +1496,7 @@ START_TEST(test_v5_beta)
 	f->d[0] = 0x85;
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT beta");
 	ck_assert_str_eq(th_str(e, "cassandra.request.headers.flags"), "Beta");
 	ck_assert_ptr_null(th_get(e, "error"));
@@ -1548,7 +1519,7 @@ START_TEST(test_v2_header)
 	be32(body, 1);
 	frame(f, 0x82, 0, 5, RESULT, body);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.headers.version"), "2");
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "SELECT v2");
 	ck_assert_int_eq((int)th_num(e, "client.bytes"), (int)(8 + 16));
@@ -1574,7 +1545,7 @@ START_TEST(test_hostile_lengths)
 	result_void(f, 2);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "after");
 	ck_assert(th_has_note(e, "not CQL frames", 0));
 	cJSON_Delete(e);
@@ -1603,13 +1574,13 @@ START_TEST(test_hostile_lengths)
 	frame(f, 0x84, 0, 4, RESULT, body);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 3);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_ptr_null(th_get(e, "cassandra.request.query"));
 	ck_assert_ptr_null(th_get(e, "cassandra.response.result.keyspace"));
 	ck_assert_str_eq(th_str(e, "cassandra.response.result.type"), "set_keyspace");
 	ck_assert(th_has_note(e, "malformed", 0));
 	cJSON_Delete(e);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.result.rows.meta.col_count"), 0x7FFFFFFF);
 	ck_assert_ptr_null(th_get(e, "cassandra.response.result.rows.num_rows"));
 	cJSON_Delete(e);
@@ -1627,7 +1598,7 @@ START_TEST(test_hostile_lengths)
 	str(body, "v");
 	frame(f, 0x84, 0, 5, SUPPORTED, body);
 	srv(h, f);
-	e = ev(h, 3);
+	e = th_ev(h, 3);
 	ck_assert_int_eq(cJSON_GetArraySize(th_get(e, "cassandra.request.events")), 1);
 	ck_assert_int_eq(cJSON_GetArraySize(th_get(e, "cassandra.response.supported")), 1);
 	cJSON_Delete(e);
@@ -1642,7 +1613,7 @@ START_TEST(test_hostile_lengths)
 	result_void(f, 6);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 5);
-	e = ev(h, 4);
+	e = th_ev(h, 4);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "still");
 	cJSON_Delete(e);
 	ck_assert(h->st.parse_errors >= 1);
@@ -1672,13 +1643,13 @@ START_TEST(test_too_large)
 	query(body, 0, "");              /* unused */
 	th_tcp_split(h, 1, f->d, f->n, 1000);
 	ck_assert_int_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert(th_has_note(e, "too large", 0));
 	ck_assert_int_eq((int)th_num(e, "cassandra.response.headers.length"), 20000);
 	ck_assert_int_eq((int)th_num(e, "server.bytes"), 20009);
 	ck_assert_ptr_null(th_get(e, "cassandra.response.result"));
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert(th_has_note(e, "Unmatched response", 1));
 	cJSON_Delete(e);
 
@@ -1691,7 +1662,7 @@ START_TEST(test_too_large)
 	th_tcp(h, 1, f->d, 5000);
 	th_fin(h, 1);
 	ck_assert_int_eq(h->n_ev, 3);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert(th_has_note(e, "incomplete", 0));
 	cJSON_Delete(e);
 	th_free(h);
@@ -1715,7 +1686,7 @@ START_TEST(test_request_cut)
 	f->n = 0;
 	result_void(f, 1);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert(th_has_note(e, "too large to keep whole", 0));
 	ck_assert(!th_has_note(e, "malformed", 0));
 	/* the start of the query: what was kept after its length */
@@ -1747,13 +1718,13 @@ START_TEST(test_gap)
 	result_void(f, 2);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "two");
 	ck_assert(th_has_note(e, "Packet loss", 0));
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_int_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "one");
 	ck_assert(th_has_note(e, "Unmatched request", 1));
 	cJSON_Delete(e);
@@ -1780,10 +1751,10 @@ START_TEST(test_mid_stream)
 	result_void(f, 2);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert(th_has_note(e, "Unmatched response", 1));
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "whole");
 	cJSON_Delete(e);
 	th_free(h);
@@ -1804,7 +1775,7 @@ START_TEST(test_expire)
 	ck_assert_int_eq(h->n_ev, 0);
 	th_expire(h, 6 * SEC);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "status"), "Error");
 	ck_assert(th_has_note(e, "Unmatched request", 1));
 	cJSON_Delete(e);
@@ -1825,11 +1796,11 @@ START_TEST(test_options)
 	cJSON *e;
 
 	/* defaults: everything written */
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: cassandra\n"), 0);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: cassandra\n  compressor: lz4\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: cassandra\n  compressor: gzip\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: cassandra\n  ignored_ops: [NOPE]\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: cassandra\n  send_request_header: maybe\n"), 0);
+	ck_assert_int_eq(th_conf_rc(cql(), "packetbeat.protocols:\n- type: cassandra\n"), 0);
+	ck_assert_int_eq(th_conf_rc(cql(), "packetbeat.protocols:\n- type: cassandra\n  compressor: lz4\n"), 0);
+	ck_assert_int_ne(th_conf_rc(cql(), "packetbeat.protocols:\n- type: cassandra\n  compressor: gzip\n"), 0);
+	ck_assert_int_ne(th_conf_rc(cql(), "packetbeat.protocols:\n- type: cassandra\n  ignored_ops: [NOPE]\n"), 0);
+	ck_assert_int_ne(th_conf_rc(cql(), "packetbeat.protocols:\n- type: cassandra\n  send_request_header: maybe\n"), 0);
 
 	h = mk("packetbeat.protocols:\n- type: cassandra\n  send_request_header: false\n"
 	       "  send_response_header: false\n");
@@ -1838,7 +1809,7 @@ START_TEST(test_options)
 	f->n = 0;
 	result_void(f, 1);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_ptr_null(th_get(e, "cassandra.request.headers"));
 	ck_assert_ptr_null(th_get(e, "cassandra.response.headers"));
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "q");
@@ -1851,7 +1822,7 @@ START_TEST(test_options)
 	f->n = 0;
 	frame(f, 0x84, 0, 2, READY, NULL);
 	srv(h, f);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_ptr_null(th_get(e, "cassandra"));
 	cJSON_Delete(e);
 	th_free(h);
@@ -1864,7 +1835,7 @@ START_TEST(test_options)
 	f->n = 0;
 	result_void(f, 1);
 	srv(h, f);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_ptr_null(th_get(e, "cassandra"));
 	ck_assert_str_eq(th_str(e, "status"), "OK");
 	cJSON_Delete(e);
@@ -1885,7 +1856,7 @@ START_TEST(test_options)
 	result_void(f, 2);
 	srv(h, f);
 	ck_assert_int_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(th_str(e, "cassandra.request.query"), "kept");
 	cJSON_Delete(e);
 	th_free(h);

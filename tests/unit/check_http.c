@@ -39,15 +39,8 @@ static struct th *mk_port(const char *yaml, uint16_t sport)
 {
 	struct th *h = th_new(http(), 6, 40000, sport);
 
-	if (yaml) {
-		struct pb_conf c;
-
-		ck_assert_int_eq(pb_conf_init(&c), 0);
-		ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-		ck_assert_msg(h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0") == 0,
-			      "conf_load: %s", c.err);
-		pb_conf_release(&c);
-	}
+	if (yaml)
+		th_load_conf(h, yaml);
 	return h;
 }
 
@@ -55,53 +48,6 @@ static struct th *mk(const char *yaml)
 {
 	return mk_port(yaml, 80);
 }
-
-static int conf_rc(const char *yaml)
-{
-	struct th *h = th_new(http(), 6, 40000, 80);
-	struct pb_conf c;
-	int rc;
-
-	ck_assert_int_eq(pb_conf_init(&c), 0);
-	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-	rc = h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0");
-	pb_conf_release(&c);
-	th_free(h);
-	return rc;
-}
-
-static void cli(struct th *h, const char *s)
-{
-	th_tcp(h, 0, s, strlen(s));
-}
-
-static void srv(struct th *h, const char *s)
-{
-	th_tcp(h, 1, s, strlen(s));
-}
-
-static cJSON *ev(struct th *h, unsigned i)
-{
-	cJSON *e = th_event(h, i);
-
-	ck_assert_msg(e != NULL, "no event %u (have %u)", i, h->n_ev);
-	return e;
-}
-
-#define ck_field_str(e, path, want) do { \
-	const char *got_ = th_str((e), (path)); \
-	ck_assert_msg(got_ && strcmp(got_, (want)) == 0, "%s: got '%s', want '%s'", \
-		      (path), got_ ? got_ : "(absent)", (want)); \
-} while (0)
-
-#define ck_field_num(e, path, want) do { \
-	double got_ = th_num((e), (path)); \
-	ck_assert_msg(got_ == (double)(want), "%s: got %.0f, want %.0f", (path), got_, \
-		      (double)(want)); \
-} while (0)
-
-#define ck_absent(e, path) \
-	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
 /* error.message holds note (a string for one, a list for several) */
 #define has_note(e, n) th_has_note((e), (n), 1)
@@ -163,49 +109,49 @@ START_TEST(test_get_content_length)
 	cJSON *e;
 	const cJSON *hosts;
 
-	cli(h, GET1);
+	th_cli_s(h, GET1);
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, OK1);
+	th_srv_s(h, OK1);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "type", "http");
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "method", "GET");
-	ck_field_str(e, "query", "GET /index.html");
-	ck_field_str(e, "path", "/index.html");
-	ck_field_str(e, "client.ip", "10.0.0.1");
-	ck_field_num(e, "client.port", 40000);
-	ck_field_num(e, "server.port", 80);
-	ck_field_num(e, "client.bytes", strlen(GET1));
-	ck_field_num(e, "server.bytes", strlen(OK1));
-	ck_field_num(e, "network.bytes", strlen(GET1) + strlen(OK1));
-	ck_field_str(e, "server.domain", "www.example.com");
-	ck_field_str(e, "destination.domain", "www.example.com");
-	ck_field_str(e, "http.request.method", "GET");
-	ck_field_num(e, "http.request.bytes", strlen(GET1));
-	ck_absent(e, "http.request.body");
-	ck_field_str(e, "http.request.referrer", "http://ref.example.org/start");
-	ck_field_num(e, "http.request.headers.content-length", 0);
-	ck_absent(e, "http.request.headers.accept");
-	ck_field_num(e, "http.response.status_code", 200);
-	ck_field_str(e, "http.response.status_phrase", "ok");
-	ck_field_num(e, "http.response.bytes", strlen(OK1));
-	ck_field_num(e, "http.response.body.bytes", 13);
-	ck_absent(e, "http.response.body.content");
-	ck_field_str(e, "http.response.mime_type", "text/html");
-	ck_field_num(e, "http.response.headers.content-length", 13);
-	ck_field_str(e, "http.response.headers.content-type", "text/html");
-	ck_field_str(e, "http.version", "1.1");
-	ck_field_str(e, "url.scheme", "http");
-	ck_field_str(e, "url.domain", "www.example.com");
-	ck_field_str(e, "url.path", "/index.html");
-	ck_field_str(e, "url.query", "a=1&b=2");
-	ck_field_str(e, "url.extension", "html");
-	ck_field_str(e, "url.full", "http://www.example.com/index.html?a=1&b=2");
-	ck_absent(e, "url.port");
-	ck_field_str(e, "user_agent.original", "curl/8.0");
-	ck_absent(e, "user");
-	ck_absent(e, "error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "type", "http");
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "method", "GET");
+	th_ck_str(e, "query", "GET /index.html");
+	th_ck_str(e, "path", "/index.html");
+	th_ck_str(e, "client.ip", "10.0.0.1");
+	th_ck_num(e, "client.port", 40000);
+	th_ck_num(e, "server.port", 80);
+	th_ck_num(e, "client.bytes", strlen(GET1));
+	th_ck_num(e, "server.bytes", strlen(OK1));
+	th_ck_num(e, "network.bytes", strlen(GET1) + strlen(OK1));
+	th_ck_str(e, "server.domain", "www.example.com");
+	th_ck_str(e, "destination.domain", "www.example.com");
+	th_ck_str(e, "http.request.method", "GET");
+	th_ck_num(e, "http.request.bytes", strlen(GET1));
+	th_ck_absent(e, "http.request.body");
+	th_ck_str(e, "http.request.referrer", "http://ref.example.org/start");
+	th_ck_num(e, "http.request.headers.content-length", 0);
+	th_ck_absent(e, "http.request.headers.accept");
+	th_ck_num(e, "http.response.status_code", 200);
+	th_ck_str(e, "http.response.status_phrase", "ok");
+	th_ck_num(e, "http.response.bytes", strlen(OK1));
+	th_ck_num(e, "http.response.body.bytes", 13);
+	th_ck_absent(e, "http.response.body.content");
+	th_ck_str(e, "http.response.mime_type", "text/html");
+	th_ck_num(e, "http.response.headers.content-length", 13);
+	th_ck_str(e, "http.response.headers.content-type", "text/html");
+	th_ck_str(e, "http.version", "1.1");
+	th_ck_str(e, "url.scheme", "http");
+	th_ck_str(e, "url.domain", "www.example.com");
+	th_ck_str(e, "url.path", "/index.html");
+	th_ck_str(e, "url.query", "a=1&b=2");
+	th_ck_str(e, "url.extension", "html");
+	th_ck_str(e, "url.full", "http://www.example.com/index.html?a=1&b=2");
+	th_ck_absent(e, "url.port");
+	th_ck_str(e, "user_agent.original", "curl/8.0");
+	th_ck_absent(e, "user");
+	th_ck_absent(e, "error");
 	hosts = th_get(e, "related.hosts");
 	ck_assert_int_eq(cJSON_GetArraySize(hosts), 2);
 	ck_assert_str_eq(cJSON_GetArrayItem(hosts, 0)->valuestring, "www.example.com");
@@ -229,11 +175,11 @@ START_TEST(test_times)
 	th_tcp(h, 0, GET1 + half, strlen(GET1) - half); /* packet 3 */
 	th_tcp(h, 1, OK1, 10);                          /* packet 4 */
 	th_tcp(h, 1, OK1 + 10, strlen(OK1) - 10);       /* packet 5 */
-	e = ev(h, 0);
-	ck_field_num(e, "pb.packet.first", 2);
-	ck_field_num(e, "pb.packet.last", 5);
-	ck_field_num(e, "event.duration", 3000);
-	ck_field_str(e, "@timestamp", "2023-11-14T22:13:20.000001Z");
+	e = th_ev(h, 0);
+	th_ck_num(e, "pb.packet.first", 2);
+	th_ck_num(e, "pb.packet.last", 5);
+	th_ck_num(e, "event.duration", 3000);
+	th_ck_str(e, "@timestamp", "2023-11-14T22:13:20.000001Z");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -257,24 +203,24 @@ START_TEST(test_chunked_trailers)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  include_body_for: [\"text/\"]\n");
 	cJSON *e;
 
-	cli(h, rq);
-	srv(h, rs);
+	th_cli_s(h, rq);
+	th_srv_s(h, rs);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "http.response.bytes", strlen(rs));
-	ck_field_num(e, "http.response.body.bytes", 11);
-	ck_field_str(e, "http.response.body.content", "hello world");
-	ck_field_num(e, "http.response.headers.content-length", 11);
-	ck_field_str(e, "http.response.mime_type", "text/plain");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "http.response.bytes", strlen(rs));
+	th_ck_num(e, "http.response.body.bytes", 11);
+	th_ck_str(e, "http.response.body.content", "hello world");
+	th_ck_num(e, "http.response.headers.content-length", 11);
+	th_ck_str(e, "http.response.mime_type", "text/plain");
 	cJSON_Delete(e);
-	srv(h, rs2);
+	th_srv_s(h, rs2);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/d");
-	ck_field_str(e, "status", "Error");
-	ck_field_num(e, "http.response.status_code", 404);
-	ck_field_str(e, "http.response.status_phrase", "not found");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/d");
+	th_ck_str(e, "status", "Error");
+	th_ck_num(e, "http.response.status_code", 404);
+	th_ck_str(e, "http.response.status_phrase", "not found");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -288,12 +234,12 @@ START_TEST(test_chunked_request)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, rq);
-	srv(h, "HTTP/1.1 204 No Content\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_num(e, "http.request.bytes", strlen(rq));
-	ck_field_num(e, "http.request.body.bytes", 3);
-	ck_field_num(e, "http.response.status_code", 204);
+	th_cli_s(h, rq);
+	th_srv_s(h, "HTTP/1.1 204 No Content\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.request.bytes", strlen(rq));
+	th_ck_num(e, "http.request.body.bytes", 3);
+	th_ck_num(e, "http.response.status_code", 204);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -306,21 +252,21 @@ START_TEST(test_close_delimited)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /old HTTP/1.0\r\n\r\n");
-	srv(h, rs);
-	srv(h, "first part, ");
-	srv(h, "second part");
+	th_cli_s(h, "GET /old HTTP/1.0\r\n\r\n");
+	th_srv_s(h, rs);
+	th_srv_s(h, "first part, ");
+	th_srv_s(h, "second part");
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_fin(h, 1);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "http.response.body.bytes", 23);
-	ck_field_num(e, "http.response.bytes", strlen(rs) + 23);
-	ck_field_num(e, "http.response.headers.content-length", 23);
-	ck_field_str(e, "http.version", "1.0");
-	ck_absent(e, "error");
-	ck_absent(e, "url.domain");
-	ck_absent(e, "url.full");
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.response.body.bytes", 23);
+	th_ck_num(e, "http.response.bytes", strlen(rs) + 23);
+	th_ck_num(e, "http.response.headers.content-length", 23);
+	th_ck_str(e, "http.version", "1.0");
+	th_ck_absent(e, "error");
+	th_ck_absent(e, "url.domain");
+	th_ck_absent(e, "url.full");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -334,21 +280,21 @@ START_TEST(test_head)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "HEAD /big HTTP/1.1\r\nHost: h\r\n\r\nGET /small HTTP/1.1\r\nHost: h\r\n\r\n");
-	srv(h, rs);
+	th_cli_s(h, "HEAD /big HTTP/1.1\r\nHost: h\r\n\r\nGET /small HTTP/1.1\r\nHost: h\r\n\r\n");
+	th_srv_s(h, rs);
 	ck_assert_uint_eq(h->n_ev, 1);
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "HEAD");
-	ck_field_num(e, "http.response.bytes", strlen(rs));
-	ck_absent(e, "http.response.body");
-	ck_field_num(e, "http.response.headers.content-length", 1270);
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "HEAD");
+	th_ck_num(e, "http.response.bytes", strlen(rs));
+	th_ck_absent(e, "http.response.body");
+	th_ck_num(e, "http.response.headers.content-length", 1270);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/small");
-	ck_field_num(e, "http.response.body.bytes", 2);
-	ck_field_str(e, "http.response.mime_type", "text/plain");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/small");
+	th_ck_num(e, "http.response.body.bytes", 2);
+	th_ck_str(e, "http.response.mime_type", "text/plain");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -359,23 +305,23 @@ START_TEST(test_204_304)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 204 No Content\r\n\r\n"
+	th_cli_s(h, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 204 No Content\r\n\r\n"
 	       "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"
 	       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 0);
-	ck_field_num(e, "http.response.status_code", 204);
-	ck_absent(e, "http.response.body");
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.response.status_code", 204);
+	th_ck_absent(e, "http.response.body");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_num(e, "http.response.status_code", 304);
-	ck_field_str(e, "url.path", "/b");
-	ck_absent(e, "http.response.body");
+	e = th_ev(h, 1);
+	th_ck_num(e, "http.response.status_code", 304);
+	th_ck_str(e, "url.path", "/b");
+	th_ck_absent(e, "http.response.body");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "url.path", "/c");
-	ck_field_num(e, "http.response.body.bytes", 1);
+	e = th_ev(h, 2);
+	th_ck_str(e, "url.path", "/c");
+	th_ck_num(e, "http.response.body.bytes", 1);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -389,18 +335,18 @@ START_TEST(test_100_continue)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, head);
-	srv(h, "HTTP/1.1 100 Continue\r\n\r\n");
+	th_cli_s(h, head);
+	th_srv_s(h, "HTTP/1.1 100 Continue\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 0);
-	cli(h, "hello");
+	th_cli_s(h, "hello");
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, fin);
+	th_srv_s(h, fin);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "http.response.status_code", 201);
-	ck_field_num(e, "http.request.bytes", strlen(head) + 5);
-	ck_field_num(e, "http.response.bytes", strlen(fin));
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "http.response.status_code", 201);
+	th_ck_num(e, "http.request.bytes", strlen(head) + 5);
+	th_ck_num(e, "http.response.bytes", strlen(fin));
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
@@ -413,7 +359,7 @@ START_TEST(test_stray_100)
 {
 	struct th *h = mk(NULL);
 
-	srv(h, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_free(h);
@@ -426,15 +372,15 @@ START_TEST(test_early_response)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
-	srv(h, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n");
+	th_cli_s(h, "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_fin(h, 0);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_num(e, "http.response.status_code", 417);
-	ck_field_str(e, "url.path", "/x");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_num(e, "http.response.status_code", 417);
+	th_ck_str(e, "url.path", "/x");
 	ck_note(e, "Request incomplete at end of stream");
 	cJSON_Delete(e);
 	th_free(h);
@@ -447,10 +393,10 @@ START_TEST(test_pipelined)
 	cJSON *e;
 	int i;
 
-	cli(h, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
+	th_cli_s(h, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"
 	       "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
 	       "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
 	       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nbb"
 	       "HTTP/1.1 500 Oops\r\nContent-Length: 3\r\n\r\nccc");
 	ck_assert_uint_eq(h->n_ev, 3);
@@ -458,10 +404,10 @@ START_TEST(test_pipelined)
 		char path[16];
 
 		snprintf(path, sizeof(path), "/%d", i + 1);
-		e = ev(h, (unsigned)i);
-		ck_field_str(e, "url.path", path);
-		ck_field_num(e, "http.response.body.bytes", i + 1);
-		ck_field_str(e, "status", i == 2 ? "Error" : "OK");
+		e = th_ev(h, (unsigned)i);
+		th_ck_str(e, "url.path", path);
+		th_ck_num(e, "http.response.body.bytes", i + 1);
+		th_ck_str(e, "status", i == 2 ? "Error" : "OK");
 		cJSON_Delete(e);
 	}
 	th_free(h);
@@ -479,20 +425,20 @@ START_TEST(test_pipeline_cap)
 		char rq[64];
 
 		snprintf(rq, sizeof(rq), "GET /%d HTTP/1.1\r\n\r\n", i);
-		cli(h, rq);
+		th_cli_s(h, rq);
 	}
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "url.path", "/0");
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.path", "/0");
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Unmatched request");
 	ck_note(e, "Too many pipelined requests");
 	cJSON_Delete(e);
 	/* the next response answers the oldest still waiting */
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/1");
-	ck_field_str(e, "status", "OK");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/1");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 33);
@@ -507,20 +453,20 @@ START_TEST(test_upgrade)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-	srv(h, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	th_cli_s(h, "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
 	th_tcp(h, 1, frame, sizeof(frame));
 	th_tcp(h, 0, frame, sizeof(frame));
 	/* looks like HTTP, but the connection is no longer HTTP */
-	cli(h, "GET /again HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_cli_s(h, "GET /again HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "http.response.status_code", 101);
-	ck_field_str(e, "http.response.status_phrase", "switching protocols");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "http.response.status_code", 101);
+	th_ck_str(e, "http.response.status_phrase", "switching protocols");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -532,20 +478,20 @@ START_TEST(test_connect)
 	struct th *h = mk_port(NULL, 8080);
 	cJSON *e;
 
-	cli(h, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
-	srv(h, "HTTP/1.1 200 Connection established\r\n\r\n");
+	th_cli_s(h, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 Connection established\r\n\r\n");
 	th_tcp(h, 0, tls, sizeof(tls));
 	th_tcp(h, 1, tls, sizeof(tls));
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "CONNECT");
-	ck_field_str(e, "query", "CONNECT ");
-	ck_absent(e, "url.path");
-	ck_field_str(e, "url.domain", "example.com");
-	ck_field_num(e, "url.port", 443);
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "CONNECT");
+	th_ck_str(e, "query", "CONNECT ");
+	th_ck_absent(e, "url.path");
+	th_ck_str(e, "url.domain", "example.com");
+	th_ck_num(e, "url.port", 443);
 	ck_note(e, "Host header port number mismatch");
-	ck_field_num(e, "http.response.status_code", 200);
+	th_ck_num(e, "http.response.status_code", 200);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -555,9 +501,9 @@ START_TEST(test_h2_preface)
 {
 	struct th *h = mk(NULL);
 
-	cli(h, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-	cli(h, "GET / HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_cli_s(h, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	th_cli_s(h, "GET / HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_free(h);
@@ -571,15 +517,15 @@ START_TEST(test_mid_stream)
 	cJSON *e;
 
 	h->c.mid_stream[0] = h->c.mid_stream[1] = 1;
-	cli(h, "ody of an earlier POST\r\nGET looks like / HTTP but is not\r\n"
+	th_cli_s(h, "ody of an earlier POST\r\nGET looks like / HTTP but is not\r\n"
 	       "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
-	srv(h, "ail of an earlier page</html>\r\n"
+	th_srv_s(h, "ail of an earlier page</html>\r\n"
 	       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "url.path", "/next");
-	ck_field_num(e, "http.response.body.bytes", 2);
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.path", "/next");
+	th_ck_num(e, "http.response.body.bytes", 2);
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
@@ -595,16 +541,16 @@ START_TEST(test_mid_stream_response_only)
 	cJSON *e;
 
 	h->c.mid_stream[1] = 1;
-	srv(h, "x\nHTTP/1.1 302 Found\r\nLocation: /y\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "x\nHTTP/1.1 302 Found\r\nLocation: /y\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Unmatched response");
-	ck_field_str(e, "client.ip", "10.0.0.1");
-	ck_field_str(e, "server.ip", "10.0.0.2");
-	ck_field_num(e, "http.response.status_code", 302);
-	ck_absent(e, "url");
-	ck_absent(e, "method");
+	th_ck_str(e, "client.ip", "10.0.0.1");
+	th_ck_str(e, "server.ip", "10.0.0.2");
+	th_ck_num(e, "http.response.status_code", 302);
+	th_ck_absent(e, "url");
+	th_ck_absent(e, "method");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -618,25 +564,25 @@ START_TEST(test_gap_in_body)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /g HTTP/1.1\r\n\r\n");
-	srv(h, rs);
-	srv(h, "0123456789");
+	th_cli_s(h, "GET /g HTTP/1.1\r\n\r\n");
+	th_srv_s(h, rs);
+	th_srv_s(h, "0123456789");
 	th_gap(h, 1, 5);
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, "abcde");
+	th_srv_s(h, "abcde");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "error.message", "Packet loss while capturing the response");
-	ck_field_num(e, "http.response.bytes", strlen(rs) + 20);
-	ck_field_num(e, "http.response.body.bytes", 20);
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "error.message", "Packet loss while capturing the response");
+	th_ck_num(e, "http.response.bytes", strlen(rs) + 20);
+	th_ck_num(e, "http.response.body.bytes", 20);
 	cJSON_Delete(e);
 	/* the stream goes on in step */
-	cli(h, "GET /h HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/h");
-	ck_absent(e, "error");
+	th_cli_s(h, "GET /h HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/h");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -648,14 +594,14 @@ START_TEST(test_gap_in_request_body)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, rq);
-	cli(h, "abc");
+	th_cli_s(h, rq);
+	th_cli_s(h, "abc");
 	th_gap(h, 0, 7);
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "error.message", "Packet loss while capturing the request");
-	ck_field_num(e, "http.request.bytes", strlen(rq) + 10);
-	ck_field_num(e, "http.request.body.bytes", 10);
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "error.message", "Packet loss while capturing the request");
+	th_ck_num(e, "http.request.bytes", strlen(rq) + 10);
+	th_ck_num(e, "http.request.body.bytes", 10);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -668,18 +614,18 @@ START_TEST(test_gap_past_body)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
+	th_cli_s(h, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123");
 	th_gap(h, 1, 30);
 	ck_assert_uint_eq(h->n_ev, 1);
-	srv(h, "0\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "0\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Packet loss while capturing the response");
-	ck_field_num(e, "http.response.body.bytes", 10);
+	th_ck_num(e, "http.response.body.bytes", 10);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/2");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/2");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -690,13 +636,13 @@ START_TEST(test_gap_close_delimited)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET / HTTP/1.0\r\n\r\n");
-	srv(h, "HTTP/1.0 200 OK\r\n\r\nabc");
+	th_cli_s(h, "GET / HTTP/1.0\r\n\r\n");
+	th_srv_s(h, "HTTP/1.0 200 OK\r\n\r\nabc");
 	th_gap(h, 1, 100);
-	srv(h, "def");
+	th_srv_s(h, "def");
 	th_fin(h, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "http.response.body.bytes", 106);
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.response.body.bytes", 106);
 	ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	th_free(h);
@@ -708,22 +654,22 @@ START_TEST(test_gap_in_chunks)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
 	/* inside chunk data the gap is counted */
-	srv(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nab");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nab");
 	th_gap(h, 1, 4);
-	srv(h, "gh\r\n0\r\n\r\n");
+	th_srv_s(h, "gh\r\n0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "http.response.body.bytes", 8);
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.response.body.bytes", 8);
 	ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	/* in a chunk-size line it ends the message */
-	srv(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
 	th_gap(h, 1, 3);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/2");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/2");
 	ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	th_free(h);
@@ -738,34 +684,34 @@ START_TEST(test_gap_in_headers)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Le");
+	th_cli_s(h, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Le");
 	th_gap(h, 1, 12);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "url.path", "/1");
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.path", "/1");
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Packet loss while capturing the response");
 	ck_assert_ptr_null(th_get(e, "http.response"));
 	cJSON_Delete(e);
-	srv(h, "\r\n\r\nok");
+	th_srv_s(h, "\r\n\r\nok");
 	ck_assert_uint_eq(h->n_ev, 1);
 	/* the next response is recognised; nothing waits for it */
-	srv(h, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_num(e, "http.response.status_code", 404);
+	e = th_ev(h, 1);
+	th_ck_num(e, "http.response.status_code", 404);
 	ck_assert_ptr_null(th_get(e, "url.path"));
 	ck_note(e, "Unmatched response");
 	cJSON_Delete(e);
 	/* a gap in a request head */
-	cli(h, "GET /lost HTTP/1.1\r\nHo");
+	th_cli_s(h, "GET /lost HTTP/1.1\r\nHo");
 	th_gap(h, 0, 40);
-	cli(h, "st: x\r\n\r\nGET /found HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 2);
-	ck_field_str(e, "url.path", "/found");
-	ck_field_num(e, "http.response.status_code", 200);
+	th_cli_s(h, "st: x\r\n\r\nGET /found HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 2);
+	th_ck_str(e, "url.path", "/found");
+	th_ck_num(e, "http.response.status_code", 200);
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 3);
@@ -789,16 +735,16 @@ START_TEST(test_bad_content_length)
 
 		snprintf(rq, sizeof(rq), "POST /bad HTTP/1.1\r\nContent-Length: %s\r\n\r\n"
 			 "garbage body\r\nGET /good HTTP/1.1\r\n\r\n", bad[i]);
-		cli(h, rq);
-		srv(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+		th_cli_s(h, rq);
+		th_srv_s(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 		       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 		ck_assert_msg(h->n_ev == 2, "'%s': %u events", bad[i], h->n_ev);
-		e = ev(h, 0);
+		e = th_ev(h, 0);
 		ck_note(e, "Invalid Content-Length");
-		ck_field_num(e, "http.response.status_code", 400);
+		th_ck_num(e, "http.response.status_code", 400);
 		cJSON_Delete(e);
-		e = ev(h, 1);
-		ck_field_str(e, "url.path", "/good");
+		e = th_ev(h, 1);
+		th_ck_str(e, "url.path", "/good");
 		cJSON_Delete(e);
 		ck_assert_uint_ge(h->st.parse_errors, 1);
 		th_free(h);
@@ -812,21 +758,21 @@ START_TEST(test_content_length_forms)
 	cJSON *e;
 
 	/* equal values in a list, and in two fields, are one length */
-	cli(h, "POST /a HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabc"
+	th_cli_s(h, "POST /a HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabc"
 	       "POST /b HTTP/1.1\r\nContent-Length: 2\r\ncontent-length:  2 \r\n\r\nde");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_num(e, "http.request.body.bytes", 3);
-	ck_absent(e, "error");
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.request.body.bytes", 3);
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_num(e, "http.request.body.bytes", 2);
+	e = th_ev(h, 1);
+	th_ck_num(e, "http.request.body.bytes", 2);
 	cJSON_Delete(e);
 	/* two different values */
-	cli(h, "POST /c HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n");
-	srv(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 2);
+	th_cli_s(h, "POST /c HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 2);
 	ck_note(e, "Invalid Content-Length");
 	cJSON_Delete(e);
 	th_free(h);
@@ -844,17 +790,17 @@ START_TEST(test_huge_content_length)
 	int i;
 
 	memset(body, 'z', sizeof(body));
-	cli(h, "GET /huge HTTP/1.1\r\n\r\n");
-	srv(h, rs);
+	th_cli_s(h, "GET /huge HTTP/1.1\r\n\r\n");
+	th_srv_s(h, rs);
 	for (i = 0; i < 3000; i++)
 		th_tcp(h, 1, body, sizeof(body));
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Response incomplete at end of stream");
 	ck_note(e, "Response body content truncated");
-	ck_field_num(e, "http.response.body.bytes", 3000000);
-	ck_field_num(e, "http.response.headers.content-length", 1000000000000.0);
+	th_ck_num(e, "http.response.body.bytes", 3000000);
+	th_ck_num(e, "http.response.headers.content-length", 1000000000000.0);
 	ck_assert_int_eq((int)strlen(th_str(e, "http.response.body.content")), 1 << 20);
 	cJSON_Delete(e);
 	th_free(h);
@@ -874,16 +820,16 @@ START_TEST(test_bad_chunks)
 		char rs[256];
 		cJSON *e;
 
-		cli(h, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
+		th_cli_s(h, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n");
 		snprintf(rs, sizeof(rs), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s"
 			 "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", bad[i]);
-		srv(h, rs);
+		th_srv_s(h, rs);
 		ck_assert_msg(h->n_ev == 2, "'%s': %u events", bad[i], h->n_ev);
-		e = ev(h, 0);
+		e = th_ev(h, 0);
 		ck_note(e, "Invalid chunked encoding");
 		cJSON_Delete(e);
-		e = ev(h, 1);
-		ck_field_str(e, "url.path", "/2");
+		e = th_ev(h, 1);
+		th_ck_str(e, "url.path", "/2");
 		cJSON_Delete(e);
 		th_free(h);
 	}
@@ -896,25 +842,25 @@ START_TEST(test_transfer_encoding_forms)
 	cJSON *e;
 
 	/* chunked not last in a request: invalid; both headers: a note */
-	cli(h, "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+	th_cli_s(h, "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
 	       "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n"
 	       "2\r\nab\r\n0\r\n\r\n");
-	srv(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+	th_srv_s(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 	       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Invalid Transfer-Encoding");
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_note(e, "Both Transfer-Encoding and Content-Length");
-	ck_field_num(e, "http.request.body.bytes", 2);
+	th_ck_num(e, "http.request.body.bytes", 2);
 	cJSON_Delete(e);
 	/* a response whose coding is not chunked runs to the close */
-	cli(h, "GET /c HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabcdef");
+	th_cli_s(h, "GET /c HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabcdef");
 	th_fin(h, 1);
-	e = ev(h, 2);
-	ck_field_num(e, "http.response.body.bytes", 6);
+	e = th_ev(h, 2);
+	th_ck_num(e, "http.response.body.bytes", 6);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -933,10 +879,10 @@ START_TEST(test_head_too_large)
 		n += (size_t)snprintf(big + n, 80000 - n, "X-Pad: %060d\r\n", 7);
 	n += (size_t)snprintf(big + n, 80000 - n, "\r\nGET /after HTTP/1.1\r\n\r\n");
 	th_tcp(h, 0, big, n);
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "url.path", "/after");
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.path", "/after");
 	cJSON_Delete(e);
 	ck_assert_uint_ge(h->st.parse_errors, 1);
 	free(big);
@@ -953,19 +899,19 @@ START_TEST(test_start_line_too_long)
 	memcpy(big, "GET /", 5);
 	memset(big + 5, 'a', 19995);
 	th_tcp(h, 0, big, 20000);
-	cli(h, " HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_cli_s(h, " HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	/* the same in one segment: what follows the long line is read */
 	memcpy(big + 19000, " HTTP/1.1\r\n\r\nGET /ok2 HTTP/1.1\r\n\r\n", 34);
 	th_tcp(h, 0, big, 19034);
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "url.path", "/ok");
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.path", "/ok");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/ok2");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/ok2");
 	cJSON_Delete(e);
 	free(big);
 	th_free(h);
@@ -986,13 +932,13 @@ START_TEST(test_many_fields)
 		n += (size_t)snprintf(rq + n, 20000 - n, "X-F%d: %d\r\n", i, i);
 	n += (size_t)snprintf(rq + n, 20000 - n, "Content-Length: 4\r\n\r\nbody");
 	th_tcp(h, 0, rq, n);
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "http.request.body.bytes", 4);
-	ck_field_str(e, "http.request.headers.x-f0", "0");
-	ck_field_str(e, "http.request.headers.x-f255", "255");
-	ck_absent(e, "http.request.headers.x-f299");
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.request.body.bytes", 4);
+	th_ck_str(e, "http.request.headers.x-f0", "0");
+	th_ck_str(e, "http.request.headers.x-f255", "255");
+	th_ck_absent(e, "http.request.headers.x-f299");
 	cJSON_Delete(e);
 	free(rq);
 	th_free(h);
@@ -1006,18 +952,18 @@ START_TEST(test_not_http)
 	cJSON *e;
 
 	th_tcp(h, 0, junk, sizeof(junk));
-	cli(h, "SSH-2.0-OpenSSH_9.6\r\nHTTP/1.1 204 No Content\r\n\r\nGET /real HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	th_cli_s(h, "SSH-2.0-OpenSSH_9.6\r\nHTTP/1.1 204 No Content\r\n\r\nGET /real HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	th_close(h);
 	/* the stray status line from the client is a lone response */
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_num(e, "http.response.status_code", 204);
+	e = th_ev(h, 0);
+	th_ck_num(e, "http.response.status_code", 204);
 	ck_note(e, "Unmatched response");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/real");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/real");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	ck_assert_uint_ge(h->st.parse_errors, 1);
 	th_free(h);
@@ -1030,22 +976,22 @@ START_TEST(test_truncated_at_end)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, rq);
-	cli(h, "0123456789");
+	th_cli_s(h, rq);
+	th_cli_s(h, "0123456789");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Request incomplete at end of stream");
 	ck_note(e, "Unmatched request");
-	ck_field_num(e, "http.request.bytes", strlen(rq) + 10);
-	ck_field_num(e, "http.request.body.bytes", 10);
-	ck_field_num(e, "http.request.headers.content-length", 100);
+	th_ck_num(e, "http.request.bytes", strlen(rq) + 10);
+	th_ck_num(e, "http.request.body.bytes", 10);
+	th_ck_num(e, "http.request.headers.content-length", 100);
 	cJSON_Delete(e);
 	th_free(h);
 
 	/* a head cut short is not a message */
 	h = mk(NULL);
-	cli(h, "GET /x HTTP/1.1\r\nHost:");
+	th_cli_s(h, "GET /x HTTP/1.1\r\nHost:");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_free(h);
@@ -1058,16 +1004,16 @@ START_TEST(test_lenient_syntax)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  send_all_headers: true\n");
 	cJSON *e;
 
-	cli(h, "\r\n\r\nGET /lf HTTP/1.1\nHost: lf.example\nX-Fold: one\r\n  two\r\n\tthree\nBad Name: x\n"
+	th_cli_s(h, "\r\n\r\nGET /lf HTTP/1.1\nHost: lf.example\nX-Fold: one\r\n  two\r\n\tthree\nBad Name: x\n"
 	       "NoColon\n\n");
-	srv(h, "HTTP/1.1 200\nContent-Length: 1\n\nz");
+	th_srv_s(h, "HTTP/1.1 200\nContent-Length: 1\n\nz");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "url.domain", "lf.example");
-	ck_field_str(e, "http.request.headers.x-fold", "one two three");
-	ck_absent(e, "http.request.headers.bad name");
-	ck_absent(e, "http.response.status_phrase");
-	ck_field_num(e, "http.response.body.bytes", 1);
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.domain", "lf.example");
+	th_ck_str(e, "http.request.headers.x-fold", "one two three");
+	th_ck_absent(e, "http.request.headers.bad name");
+	th_ck_absent(e, "http.response.status_phrase");
+	th_ck_num(e, "http.response.body.bytes", 1);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1120,25 +1066,25 @@ START_TEST(test_split_every_byte)
 	conv_events(100000, want, &nw);
 	ck_assert_uint_eq(nw, 4);
 	e = cJSON_Parse(want[0]);
-	ck_field_str(e, "url.query", "x=1&y=two+words");
-	ck_field_str(e, "url.full", "http://split.example/a/b.txt?x=1&y=two+words");
-	ck_field_str(e, "http.request.headers.cookie.b", "2");
+	th_ck_str(e, "url.query", "x=1&y=two+words");
+	th_ck_str(e, "url.full", "http://split.example/a/b.txt?x=1&y=two+words");
+	th_ck_str(e, "http.request.headers.cookie.b", "2");
 	/* Set-Cookie lines are joined by ", " before the split, as in
 	 * Packetbeat */
-	ck_field_str(e, "http.response.headers.set-cookie.s", "1, t=2");
-	ck_field_str(e, "http.response.body.content", "hello");
+	th_ck_str(e, "http.response.headers.set-cookie.s", "1, t=2");
+	th_ck_str(e, "http.response.body.content", "hello");
 	cJSON_Delete(e);
 	e = cJSON_Parse(want[1]);
-	ck_field_str(e, "url.query", "password=xxxxx&user=bob");
+	th_ck_str(e, "url.query", "password=xxxxx&user=bob");
 	cJSON_Delete(e);
 	e = cJSON_Parse(want[2]);
-	ck_field_num(e, "http.request.body.bytes", 13);
-	ck_field_num(e, "http.response.status_code", 201);
-	ck_field_num(e, "http.response.body.bytes", 4);
+	th_ck_num(e, "http.request.body.bytes", 13);
+	th_ck_num(e, "http.response.status_code", 201);
+	th_ck_num(e, "http.response.body.bytes", 4);
 	cJSON_Delete(e);
 	e = cJSON_Parse(want[3]);
-	ck_field_str(e, "method", "HEAD");
-	ck_field_num(e, "http.response.headers.content-length", 500);
+	th_ck_str(e, "method", "HEAD");
+	th_ck_num(e, "http.response.headers.content-length", 500);
 	cJSON_Delete(e);
 	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		conv_events(steps[k], got, &ng);
@@ -1161,21 +1107,21 @@ START_TEST(test_unmatched_request_timeout)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "GET /slow HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "GET /slow HTTP/1.1\r\n\r\n");
 	th_expire(h, 5 * SEC);
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_expire(h, 6 * SEC);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "error.message", "Unmatched request");
-	ck_absent(e, "http.response");
-	ck_field_str(e, "url.path", "/slow");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "error.message", "Unmatched request");
+	th_ck_absent(e, "http.response");
+	th_ck_str(e, "url.path", "/slow");
 	cJSON_Delete(e);
 	/* its late response is then alone */
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 1);
-	ck_field_str(e, "error.message", "Unmatched response");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 1);
+	th_ck_str(e, "error.message", "Unmatched response");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.unmatched_requests, 1);
 	ck_assert_uint_eq(h->st.unmatched_responses, 1);
@@ -1190,21 +1136,21 @@ START_TEST(test_timeout_rules)
 	cJSON *e;
 
 	h->common.timeout_ns = 2 * SEC;
-	cli(h, "GET /long HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
+	th_cli_s(h, "GET /long HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
 	th_expire(h, 60 * SEC);
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, "cd");
+	th_srv_s(h, "cd");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	cli(h, "GET /first HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "GET /first HTTP/1.1\r\n\r\n");
 	h->c.now_ns += 3 * SEC;
-	cli(h, "GET /second HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "GET /second HTTP/1.1\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "url.path", "/first");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.path", "/first");
 	ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	th_free(h);
@@ -1216,16 +1162,16 @@ START_TEST(test_unmatched_request_close)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "DELETE /gone HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "DELETE /gone HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.1\r\n\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "DELETE");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "DELETE");
 	ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "method", "OPTIONS");
-	ck_field_str(e, "url.path", "*");
+	e = th_ev(h, 1);
+	th_ck_str(e, "method", "OPTIONS");
+	th_ck_str(e, "url.path", "*");
 	cJSON_Delete(e);
 	/* close twice, as the engine and the harness may */
 	th_close(h);
@@ -1239,17 +1185,17 @@ START_TEST(test_unmatched_response)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	srv(h, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
+	th_srv_s(h, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "error.message", "Unmatched response");
-	ck_field_num(e, "http.response.status_code", 503);
-	ck_field_num(e, "server.bytes", strlen("HTTP/1.1 503 Service Unavailable\r\n"
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "error.message", "Unmatched response");
+	th_ck_num(e, "http.response.status_code", 503);
+	th_ck_num(e, "server.bytes", strlen("HTTP/1.1 503 Service Unavailable\r\n"
 					       "Content-Length: 4\r\n\r\nbusy"));
-	ck_field_num(e, "client.bytes", 0);
-	ck_field_str(e, "client.ip", "10.0.0.1");
-	ck_absent(e, "http.request");
+	th_ck_num(e, "client.bytes", 0);
+	th_ck_str(e, "client.ip", "10.0.0.1");
+	th_ck_absent(e, "http.request");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1262,16 +1208,16 @@ START_TEST(test_send_headers)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  send_headers: [X-Custom, Accept]\n");
 	cJSON *e;
 
-	cli(h, "GET / HTTP/1.1\r\nHost: h\r\nX-Custom: a\r\nAccept: */*\r\nX-Custom: b\r\n"
+	th_cli_s(h, "GET / HTTP/1.1\r\nHost: h\r\nX-Custom: a\r\nAccept: */*\r\nX-Custom: b\r\n"
 	       "X-Other: no\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nX-Custom: r\r\nServer: s\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "http.request.headers.x-custom", "a, b");
-	ck_field_str(e, "http.request.headers.accept", "*/*");
-	ck_absent(e, "http.request.headers.x-other");
-	ck_absent(e, "http.request.headers.host");
-	ck_field_str(e, "http.response.headers.x-custom", "r");
-	ck_absent(e, "http.response.headers.server");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nX-Custom: r\r\nServer: s\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "http.request.headers.x-custom", "a, b");
+	th_ck_str(e, "http.request.headers.accept", "*/*");
+	th_ck_absent(e, "http.request.headers.x-other");
+	th_ck_absent(e, "http.request.headers.host");
+	th_ck_str(e, "http.response.headers.x-custom", "r");
+	th_ck_absent(e, "http.response.headers.server");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1282,13 +1228,13 @@ START_TEST(test_send_all_headers)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  send_all_headers: true\n");
 	cJSON *e;
 
-	cli(h, "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; b=2\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nSet-Cookie: x=1\r\nSet-Cookie: y=2\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "http.request.headers.host", "h");
-	ck_field_str(e, "http.request.headers.cookie", "a=1; b=2");
-	ck_field_str(e, "http.response.headers.set-cookie", "x=1, y=2");
-	ck_field_num(e, "http.response.headers.content-length", 0);
+	th_cli_s(h, "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; b=2\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nSet-Cookie: x=1\r\nSet-Cookie: y=2\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "http.request.headers.host", "h");
+	th_ck_str(e, "http.request.headers.cookie", "a=1; b=2");
+	th_ck_str(e, "http.response.headers.set-cookie", "x=1, y=2");
+	th_ck_num(e, "http.response.headers.content-length", 0);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1300,15 +1246,15 @@ START_TEST(test_split_cookie)
 			  "  split_cookie: true\n");
 	cJSON *e;
 
-	cli(h, "GET / HTTP/1.1\r\nCookie: SessionToken=\"abc\";  Multi=a=b ;invalid; x=1; X=2\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nSet-Cookie: id=7; Path=/\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "http.request.headers.cookie.sessiontoken", "abc");
-	ck_field_str(e, "http.request.headers.cookie.multi", "a=b");
-	ck_field_str(e, "http.request.headers.cookie.x", "2");
-	ck_absent(e, "http.request.headers.cookie.invalid");
-	ck_field_str(e, "http.response.headers.set-cookie.id", "7");
-	ck_field_str(e, "http.response.headers.set-cookie.path", "/");
+	th_cli_s(h, "GET / HTTP/1.1\r\nCookie: SessionToken=\"abc\";  Multi=a=b ;invalid; x=1; X=2\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nSet-Cookie: id=7; Path=/\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "http.request.headers.cookie.sessiontoken", "abc");
+	th_ck_str(e, "http.request.headers.cookie.multi", "a=b");
+	th_ck_str(e, "http.request.headers.cookie.x", "2");
+	th_ck_absent(e, "http.request.headers.cookie.invalid");
+	th_ck_str(e, "http.response.headers.set-cookie.id", "7");
+	th_ck_str(e, "http.response.headers.set-cookie.path", "/");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1319,18 +1265,18 @@ START_TEST(test_real_ip_header)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  real_ip_header: X-Forwarded-For\n");
 	cJSON *e;
 
-	cli(h, "GET / HTTP/1.1\r\nx-forwarded-for:  203.0.113.7 , 10.1.1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "network.forwarded_ip", "203.0.113.7");
+	th_cli_s(h, "GET / HTTP/1.1\r\nx-forwarded-for:  203.0.113.7 , 10.1.1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "network.forwarded_ip", "203.0.113.7");
 	cJSON_Delete(e);
 	th_free(h);
 
 	h = mk(NULL);
-	cli(h, "GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_absent(e, "network.forwarded_ip");
+	th_cli_s(h, "GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_absent(e, "network.forwarded_ip");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1349,19 +1295,19 @@ static void body_case(const char *opts, const char *rq_ct, const char *rs_ct, in
 		 "request_body", rq_ct);
 	snprintf(rs, sizeof(rs), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 5\r\n\r\n"
 		 "done.", rs_ct);
-	cli(h, rq);
-	srv(h, rs);
-	e = ev(h, 0);
+	th_cli_s(h, rq);
+	th_srv_s(h, rs);
+	e = th_ev(h, 0);
 	if (want_rq)
-		ck_field_str(e, "http.request.body.content", "request_body");
+		th_ck_str(e, "http.request.body.content", "request_body");
 	else
-		ck_absent(e, "http.request.body.content");
+		th_ck_absent(e, "http.request.body.content");
 	if (want_rs)
-		ck_field_str(e, "http.response.body.content", "done.");
+		th_ck_str(e, "http.response.body.content", "done.");
 	else
-		ck_absent(e, "http.response.body.content");
-	ck_field_num(e, "http.request.body.bytes", 12);
-	ck_field_num(e, "http.response.body.bytes", 5);
+		th_ck_absent(e, "http.response.body.content");
+	th_ck_num(e, "http.request.body.bytes", 12);
+	th_ck_num(e, "http.response.body.bytes", 5);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1409,21 +1355,21 @@ START_TEST(test_decode_body)
 				 "  include_response_body_for: [\"text/plain\"]\n  decode_body: %s\n",
 				 decode ? "true" : "false");
 			h = mk(yaml);
-			cli(h, "GET /z HTTP/1.1\r\n\r\n");
+			th_cli_s(h, "GET /z HTTP/1.1\r\n\r\n");
 			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 				 "Content-Encoding: %s\r\nContent-Length: %zu\r\n\r\n", codings[i], zn);
-			srv(h, head);
+			th_srv_s(h, head);
 			th_tcp(h, 1, z, zn);
-			e = ev(h, 0);
+			e = th_ev(h, 0);
 			if (decode) {
-				ck_field_str(e, "http.response.body.content", plain);
-				ck_field_num(e, "http.response.body.bytes", strlen(plain));
-				ck_field_str(e, "http.response.mime_type", "text/plain");
+				th_ck_str(e, "http.response.body.content", plain);
+				th_ck_num(e, "http.response.body.bytes", strlen(plain));
+				th_ck_str(e, "http.response.mime_type", "text/plain");
 			} else {
-				ck_field_num(e, "http.response.body.bytes", zn);
-				ck_field_num(e, "http.response.headers.content-length", zn);
+				th_ck_num(e, "http.response.body.bytes", zn);
+				th_ck_num(e, "http.response.headers.content-length", zn);
 			}
-			ck_absent(e, "error");
+			th_ck_absent(e, "error");
 			cJSON_Delete(e);
 			th_free(h);
 		}
@@ -1456,28 +1402,28 @@ START_TEST(test_decode_chained_and_bad)
 		deflateEnd(&zs);
 	}
 	h = mk("packetbeat.protocols:\n- type: http\n  include_body_for: [\"\"]\n");
-	cli(h, "GET / HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "GET / HTTP/1.1\r\n\r\n");
 	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Encoding: deflate, gzip\r\n"
 		 "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", n2);
-	srv(h, head);
+	th_srv_s(h, head);
 	th_tcp(h, 1, z2, n2);
-	srv(h, "\r\n0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "http.response.body.content", plain);
+	th_srv_s(h, "\r\n0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "http.response.body.content", plain);
 	cJSON_Delete(e);
 	/* an unknown coding: a note and no content */
-	cli(h, "GET / HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Encoding: sdch\r\nContent-Length: 3\r\n\r\nabc");
-	e = ev(h, 1);
-	ck_field_str(e, "error.message", "unable to decode body using sdch encoding: decoder not found");
-	ck_absent(e, "http.response.body.content");
+	th_cli_s(h, "GET / HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Encoding: sdch\r\nContent-Length: 3\r\n\r\nabc");
+	e = th_ev(h, 1);
+	th_ck_str(e, "error.message", "unable to decode body using sdch encoding: decoder not found");
+	th_ck_absent(e, "http.response.body.content");
 	cJSON_Delete(e);
 	/* corrupt gzip: a note, the status stays */
-	cli(h, "GET / HTTP/1.1\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 6\r\n\r\n\x1f\x8b\x08xyz");
-	e = ev(h, 2);
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "error.message",
+	th_cli_s(h, "GET / HTTP/1.1\r\n\r\n");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 6\r\n\r\n\x1f\x8b\x08xyz");
+	e = th_ev(h, 2);
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "error.message",
 		     "unable to decode body using gzip encoding: invalid or incomplete data");
 	cJSON_Delete(e);
 	th_free(h);
@@ -1505,13 +1451,13 @@ START_TEST(test_decode_bomb)
 	ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
 	zn = (64u << 10) - zs.avail_out;
 	deflateEnd(&zs);
-	cli(h, "GET / HTTP/1.1\r\n\r\n");
+	th_cli_s(h, "GET / HTTP/1.1\r\n\r\n");
 	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
 		 "Content-Length: %zu\r\n\r\n", zn);
-	srv(h, head);
+	th_srv_s(h, head);
 	th_tcp(h, 1, z, zn);
-	e = ev(h, 0);
-	ck_field_str(e, "error.message",
+	e = th_ev(h, 0);
+	th_ck_str(e, "error.message",
 		     "unable to decode body using gzip encoding: body truncated due to size limitation");
 	ck_assert_int_eq((int)strlen(th_str(e, "http.response.body.content")), 1 << 20);
 	cJSON_Delete(e);
@@ -1526,20 +1472,20 @@ START_TEST(test_hide_keywords)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  hide_keywords: [Pass, token]\n");
 	cJSON *e;
 
-	cli(h, "GET /login?user=al%20ice&pass=s3cret&Token=t&z=%zz&q=a;b&q=2 HTTP/1.1\r\n"
+	th_cli_s(h, "GET /login?user=al%20ice&pass=s3cret&Token=t&z=%zz&q=a;b&q=2 HTTP/1.1\r\n"
 	       "Host: h\r\n\r\n");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "url.query", "Token=xxxxx&pass=xxxxx&q=2&user=al+ice");
-	ck_field_str(e, "url.full", "http://h/login?Token=xxxxx&pass=xxxxx&q=2&user=al+ice");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "url.query", "Token=xxxxx&pass=xxxxx&q=2&user=al+ice");
+	th_ck_str(e, "url.full", "http://h/login?Token=xxxxx&pass=xxxxx&q=2&user=al+ice");
 	cJSON_Delete(e);
 	/* a form body's parameters join (and override) the query's */
-	cli(h, "POST /f?a=1&b=1 HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+	th_cli_s(h, "POST /f?a=1&b=1 HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 	       "Content-Length: 16\r\n\r\nb=2&pass=x&c=3+4");
-	srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 1);
-	ck_field_str(e, "url.query", "a=1&b=2&c=3+4&pass=xxxxx");
-	ck_absent(e, "http.request.body.content");
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 1);
+	th_ck_str(e, "url.query", "a=1&b=2&c=3+4&pass=xxxxx");
+	th_ck_absent(e, "http.request.body.content");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1553,32 +1499,32 @@ START_TEST(test_basic_auth_and_redaction)
 	struct th *h = mk("packetbeat.protocols:\n- type: http\n  send_all_headers: true\n");
 	cJSON *e;
 
-	cli(h, rq);
-	srv(h, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "user.name", "user");
-	ck_field_str(e, "url.username", "user");
-	ck_field_str(e, "http.request.headers.authorization", "Basic dXNlcjpwYXNz");
-	ck_field_str(e, "status", "Error");
+	th_cli_s(h, rq);
+	th_srv_s(h, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "user.name", "user");
+	th_ck_str(e, "url.username", "user");
+	th_ck_str(e, "http.request.headers.authorization", "Basic dXNlcjpwYXNz");
+	th_ck_str(e, "status", "Error");
 	cJSON_Delete(e);
 	th_free(h);
 
 	h = mk("packetbeat.protocols:\n- type: http\n  send_all_headers: true\n"
 	       "  redact_authorization: true\n  redact_headers: [x-secret]\n");
 	h->common.send_request = 1;
-	cli(h, rq);
-	srv(h, "HTTP/1.1 200 OK\r\nX-Secret: out\r\nContent-Length: 0\r\n\r\n");
-	e = ev(h, 0);
-	ck_absent(e, "user");
-	ck_absent(e, "url.username");
-	ck_field_str(e, "http.request.headers.authorization", "*");
-	ck_field_str(e, "http.request.headers.proxy-authorization", "*");
-	ck_field_str(e, "http.request.headers.x-secret", "REDACTED");
-	ck_field_str(e, "http.response.headers.x-secret", "REDACTED");
-	ck_field_str(e, "request",
+	th_cli_s(h, rq);
+	th_srv_s(h, "HTTP/1.1 200 OK\r\nX-Secret: out\r\nContent-Length: 0\r\n\r\n");
+	e = th_ev(h, 0);
+	th_ck_absent(e, "user");
+	th_ck_absent(e, "url.username");
+	th_ck_str(e, "http.request.headers.authorization", "*");
+	th_ck_str(e, "http.request.headers.proxy-authorization", "*");
+	th_ck_str(e, "http.request.headers.x-secret", "REDACTED");
+	th_ck_str(e, "http.response.headers.x-secret", "REDACTED");
+	th_ck_str(e, "request",
 		     "GET /private HTTP/1.1\r\nHost: h\r\nAuthorization:*******************\r\n"
 		     "Proxy-Authorization:***********\r\nX-Secret: hush\r\n\r\n");
-	ck_absent(e, "response");
+	th_ck_absent(e, "response");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1592,24 +1538,24 @@ START_TEST(test_send_request_response)
 	cJSON *e;
 
 	h->common.send_request = h->common.send_response = 1;
-	cli(h, rq);
-	srv(h, rs);
-	srv(h, "not found");
-	e = ev(h, 0);
-	ck_field_str(e, "request", rq);
-	ck_field_str(e, "response", rs);
+	th_cli_s(h, rq);
+	th_srv_s(h, rs);
+	th_srv_s(h, "not found");
+	e = th_ev(h, 0);
+	th_ck_str(e, "request", rq);
+	th_ck_str(e, "response", rs);
 	cJSON_Delete(e);
 	th_free(h);
 
 	/* with the body included, the raw text carries it */
 	h = mk("packetbeat.protocols:\n- type: http\n  include_body_for: [\"\"]\n");
 	h->common.send_response = 1;
-	cli(h, rq);
-	srv(h, rs);
-	srv(h, "not found");
-	e = ev(h, 0);
-	ck_field_str(e, "response", "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
-	ck_absent(e, "request");
+	th_cli_s(h, rq);
+	th_srv_s(h, rs);
+	th_srv_s(h, "not found");
+	e = th_ev(h, 0);
+	th_ck_str(e, "response", "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
+	th_ck_absent(e, "request");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1642,19 +1588,19 @@ START_TEST(test_host_forms)
 		cJSON *e;
 
 		snprintf(rq, sizeof(rq), "HEAD /x HTTP/1.1\r\nHost: %s\r\n\r\n", c[i].host);
-		cli(h, rq);
+		th_cli_s(h, rq);
 		th_close(h);
-		e = ev(h, 0);
-		ck_field_str(e, "url.domain", c[i].domain);
-		ck_field_str(e, "url.full", c[i].full);
+		e = th_ev(h, 0);
+		th_ck_str(e, "url.domain", c[i].domain);
+		th_ck_str(e, "url.full", c[i].full);
 		if (c[i].port)
-			ck_field_num(e, "url.port", c[i].port);
+			th_ck_num(e, "url.port", c[i].port);
 		else
-			ck_absent(e, "url.port");
+			th_ck_absent(e, "url.port");
 		if (c[i].server_domain)
-			ck_field_str(e, "server.domain", c[i].server_domain);
+			th_ck_str(e, "server.domain", c[i].server_domain);
 		else
-			ck_absent(e, "server.domain");
+			th_ck_absent(e, "server.domain");
 		ck_assert_int_eq(has_note(e, "Host header port number mismatch"), c[i].mismatch);
 		ck_note(e, "Unmatched request");
 		cJSON_Delete(e);
@@ -1683,21 +1629,21 @@ START_TEST(test_targets)
 		cJSON *e;
 
 		snprintf(rq, sizeof(rq), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", c[i].target);
-		cli(h, rq);
-		srv(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-		e = ev(h, 0);
+		th_cli_s(h, rq);
+		th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+		e = th_ev(h, 0);
 		if (c[i].path)
-			ck_field_str(e, "url.path", c[i].path);
+			th_ck_str(e, "url.path", c[i].path);
 		else
-			ck_absent(e, "url.path");
+			th_ck_absent(e, "url.path");
 		if (c[i].query)
-			ck_field_str(e, "url.query", c[i].query);
+			th_ck_str(e, "url.query", c[i].query);
 		else
-			ck_absent(e, "url.query");
+			th_ck_absent(e, "url.query");
 		if (c[i].ext)
-			ck_field_str(e, "url.extension", c[i].ext);
+			th_ck_str(e, "url.extension", c[i].ext);
 		else
-			ck_absent(e, "url.extension");
+			th_ck_absent(e, "url.extension");
 		cJSON_Delete(e);
 		th_free(h);
 	}
@@ -1726,14 +1672,14 @@ START_TEST(test_mime_types)
 		char head[128];
 		cJSON *e;
 
-		cli(h, "GET / HTTP/1.1\r\n\r\n");
+		th_cli_s(h, "GET / HTTP/1.1\r\n\r\n");
 		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 			 "Content-Length: %zu\r\n\r\n", c[i].n);
-		srv(h, head);
+		th_srv_s(h, head);
 		th_tcp(h, 1, c[i].body, c[i].n);
-		e = ev(h, 0);
-		ck_field_str(e, "http.response.mime_type", c[i].mime);
-		ck_absent(e, "http.request.mime_type");
+		e = th_ev(h, 0);
+		th_ck_str(e, "http.response.mime_type", c[i].mime);
+		th_ck_absent(e, "http.request.mime_type");
 		cJSON_Delete(e);
 		th_free(h);
 	}
@@ -1751,12 +1697,12 @@ START_TEST(test_methods)
 		cJSON *e;
 
 		snprintf(rq, sizeof(rq), "%s /pot HTTP/1.1\r\n\r\n", m[i]);
-		cli(h, rq);
-		srv(h, "HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n");
-		e = ev(h, 0);
-		ck_field_str(e, "method", m[i]);
-		ck_field_str(e, "http.request.method", m[i]);
-		ck_field_str(e, "http.response.status_phrase", "i'm a teapot");
+		th_cli_s(h, rq);
+		th_srv_s(h, "HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n");
+		e = th_ev(h, 0);
+		th_ck_str(e, "method", m[i]);
+		th_ck_str(e, "http.request.method", m[i]);
+		th_ck_str(e, "http.response.status_phrase", "i'm a teapot");
 		cJSON_Delete(e);
 		th_free(h);
 	}
@@ -1771,11 +1717,11 @@ START_TEST(test_reverse_direction)
 
 	th_tcp(h, 1, "GET /rev HTTP/1.1\r\n\r\n", 21);
 	th_tcp(h, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
-	e = ev(h, 0);
-	ck_field_str(e, "client.ip", "10.0.0.2");
-	ck_field_num(e, "client.port", 80);
-	ck_field_str(e, "url.path", "/rev");
-	ck_field_num(e, "url.port", 40000);
+	e = th_ev(h, 0);
+	th_ck_str(e, "client.ip", "10.0.0.2");
+	th_ck_num(e, "client.port", 80);
+	th_ck_str(e, "url.path", "/rev");
+	th_ck_num(e, "url.port", 40000);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1783,17 +1729,17 @@ END_TEST
 
 START_TEST(test_conf_errors)
 {
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: http\n  send_all_headers: maybe\n"),
+	ck_assert_int_eq(th_conf_rc(http(), "packetbeat.protocols:\n- type: http\n  send_all_headers: maybe\n"),
 			 -1);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: http\n  send_headers: {a: 1}\n"),
+	ck_assert_int_eq(th_conf_rc(http(), "packetbeat.protocols:\n- type: http\n  send_headers: {a: 1}\n"),
 			 -1);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: http\n  hide_keywords: [[x]]\n"),
+	ck_assert_int_eq(th_conf_rc(http(), "packetbeat.protocols:\n- type: http\n  hide_keywords: [[x]]\n"),
 			 -1);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: http\n  decode_body: 3\n"), -1);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: http\n  real_ip_header: "
+	ck_assert_int_eq(th_conf_rc(http(), "packetbeat.protocols:\n- type: http\n  decode_body: 3\n"), -1);
+	ck_assert_int_eq(th_conf_rc(http(), "packetbeat.protocols:\n- type: http\n  real_ip_header: "
 				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
 			 -1);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: http\n  send_headers:\n"
+	ck_assert_int_eq(th_conf_rc(http(), "packetbeat.protocols:\n- type: http\n  send_headers:\n"
 				 "  redact_headers: single\n  split_cookie: false\n"),
 			 0);
 }

@@ -36,15 +36,8 @@ static struct th *mk_tp(const char *yaml, uint8_t tp)
 {
 	struct th *h = th_new(mc(), tp, 40000, 11211);
 
-	if (yaml) {
-		struct pb_conf c;
-
-		ck_assert_int_eq(pb_conf_init(&c), 0);
-		ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-		ck_assert_msg(h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0") == 0,
-			      "conf_load: %s", c.err);
-		pb_conf_release(&c);
-	}
+	if (yaml)
+		th_load_conf(h, yaml);
 	return h;
 }
 
@@ -53,58 +46,11 @@ static struct th *mk(const char *yaml)
 	return mk_tp(yaml, 6);
 }
 
-static int conf_rc(const char *yaml)
-{
-	struct th *h = th_new(mc(), 6, 40000, 11211);
-	struct pb_conf c;
-	int rc;
-
-	ck_assert_int_eq(pb_conf_init(&c), 0);
-	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-	rc = h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0");
-	pb_conf_release(&c);
-	th_free(h);
-	return rc;
-}
-
-static void cli(struct th *h, const char *s)
-{
-	th_tcp(h, 0, s, strlen(s));
-}
-
-static void srv(struct th *h, const char *s)
-{
-	th_tcp(h, 1, s, strlen(s));
-}
-
-static cJSON *ev(struct th *h, unsigned i)
-{
-	cJSON *e = th_event(h, i);
-
-	ck_assert_msg(e != NULL, "no event %u (have %u)", i, h->n_ev);
-	return e;
-}
-
-#define ck_field_str(e, path, want) do { \
-	const char *got_ = th_str((e), (path)); \
-	ck_assert_msg(got_ && strcmp(got_, (want)) == 0, "%s: got '%s', want '%s'", \
-		      (path), got_ ? got_ : "(absent)", (want)); \
-} while (0)
-
-#define ck_field_num(e, path, want) do { \
-	double got_ = th_num((e), (path)); \
-	ck_assert_msg(got_ == (double)(want), "%s: got %.0f, want %.0f", (path), got_, \
-		      (double)(want)); \
-} while (0)
-
 #define ck_field_bool(e, path, want) do { \
 	const cJSON *b_ = th_get((e), (path)); \
 	ck_assert_msg(cJSON_IsBool(b_) && (cJSON_IsTrue(b_) ? 1 : 0) == (want), \
 		      "%s: want %s", (path), (want) ? "true" : "false"); \
 } while (0)
-
-#define ck_absent(e, path) \
-	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
 #define ck_note(e, note) \
 	ck_assert_msg(th_has_note((e), (note), 1), "note '%s' missing", (note))
@@ -193,43 +139,43 @@ START_TEST(test_text_set_get)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "set k 5 0 5\r\nhello\r\n");
-	srv(h, "STORED\r\n");
-	cli(h, "get k\r\n");
-	srv(h, "VALUE k 5 5\r\nhello\r\nEND\r\n");
+	th_cli_s(h, "set k 5 0 5\r\nhello\r\n");
+	th_srv_s(h, "STORED\r\n");
+	th_cli_s(h, "get k\r\n");
+	th_srv_s(h, "VALUE k 5 5\r\nhello\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "type", "memcache");
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "memcache.protocol_type", "text");
-	ck_field_str(e, "memcache.request.command", "set");
-	ck_field_str(e, "memcache.request.type", "Store");
+	e = th_ev(h, 0);
+	th_ck_str(e, "type", "memcache");
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "memcache.protocol_type", "text");
+	th_ck_str(e, "memcache.request.command", "set");
+	th_ck_str(e, "memcache.request.type", "Store");
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "k");
-	ck_field_num(e, "memcache.request.flags", 5);
-	ck_field_num(e, "memcache.request.exptime", 0);
-	ck_field_num(e, "memcache.request.bytes", 5);
-	ck_field_num(e, "memcache.request.count_values", 1);
+	th_ck_num(e, "memcache.request.flags", 5);
+	th_ck_num(e, "memcache.request.exptime", 0);
+	th_ck_num(e, "memcache.request.bytes", 5);
+	th_ck_num(e, "memcache.request.count_values", 1);
 	ck_field_bool(e, "memcache.request.noreply", 0);
-	ck_absent(e, "memcache.request.values");
-	ck_field_str(e, "memcache.response.command", "STORED");
-	ck_field_str(e, "memcache.response.type", "Success");
+	th_ck_absent(e, "memcache.request.values");
+	th_ck_str(e, "memcache.response.command", "STORED");
+	th_ck_str(e, "memcache.response.type", "Success");
 	/* the whole message on the wire: line and data */
-	ck_field_num(e, "client.bytes", 20);
-	ck_field_num(e, "server.bytes", 8);
-	ck_field_str(e, "client.ip", "10.0.0.1");
-	ck_field_num(e, "server.port", 11211);
+	th_ck_num(e, "client.bytes", 20);
+	th_ck_num(e, "server.bytes", 8);
+	th_ck_str(e, "client.ip", "10.0.0.1");
+	th_ck_num(e, "server.port", 11211);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.command", "get");
-	ck_field_str(e, "memcache.request.type", "Load");
-	ck_field_str(e, "memcache.response.command", "VALUE");
-	ck_field_str(e, "memcache.response.type", "Load");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.command", "get");
+	th_ck_str(e, "memcache.request.type", "Load");
+	th_ck_str(e, "memcache.response.command", "VALUE");
+	th_ck_str(e, "memcache.response.type", "Load");
 	ck_assert_str_eq(arr_str(e, "memcache.response.keys", 0), "k");
-	ck_field_num(e, "memcache.response.count_values", 1);
-	ck_field_num(e, "memcache.response.bytes", 5);
-	ck_field_num(e, "memcache.response.flags", 5);
-	ck_field_num(e, "memcache.response.cas_unique", 0);
-	ck_field_num(e, "server.bytes", 25);
+	th_ck_num(e, "memcache.response.count_values", 1);
+	th_ck_num(e, "memcache.response.bytes", 5);
+	th_ck_num(e, "memcache.response.flags", 5);
+	th_ck_num(e, "memcache.response.cas_unique", 0);
+	th_ck_num(e, "server.bytes", 25);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -240,19 +186,19 @@ START_TEST(test_text_multiget_values)
 	struct th *h = mk("packetbeat.protocols:\n- type: memcache\n  maxvalues: -1\n");
 	cJSON *e;
 
-	cli(h, "gets a miss b\r\n");
-	srv(h, "VALUE a 0 3 11\r\nabc\r\nVALUE b 1 2 12\r\nxy\r\nEND\r\n");
+	th_cli_s(h, "gets a miss b\r\n");
+	th_srv_s(h, "VALUE a 0 3 11\r\nabc\r\nVALUE b 1 2 12\r\nxy\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "gets");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "gets");
 	ck_assert_int_eq(arr_len(e, "memcache.request.keys"), 3);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 1), "miss");
 	ck_assert_int_eq(arr_len(e, "memcache.response.keys"), 2);
 	ck_assert_str_eq(arr_str(e, "memcache.response.keys", 1), "b");
-	ck_field_num(e, "memcache.response.count_values", 2);
-	ck_field_num(e, "memcache.response.bytes", 5);
+	th_ck_num(e, "memcache.response.count_values", 2);
+	th_ck_num(e, "memcache.response.bytes", 5);
 	/* the first VALUE line's flags and cas, as Packetbeat merges them */
-	ck_field_num(e, "memcache.response.cas_unique", 11);
+	th_ck_num(e, "memcache.response.cas_unique", 11);
 	ck_assert_str_eq(arr_str(e, "memcache.response.values", 0), "YWJj");
 	ck_assert_str_eq(arr_str(e, "memcache.response.values", 1), "eHk=");
 	cJSON_Delete(e);
@@ -267,30 +213,30 @@ START_TEST(test_text_maxvalues)
 
 	/* up to one value */
 	h = mk("packetbeat.protocols:\n- type: memcache\n  maxvalues: 1\n");
-	cli(h, "get a b\r\n");
-	srv(h, "VALUE a 0 3\r\nabc\r\nVALUE b 0 2\r\nxy\r\nEND\r\n");
-	e = ev(h, 0);
+	th_cli_s(h, "get a b\r\n");
+	th_srv_s(h, "VALUE a 0 3\r\nabc\r\nVALUE b 0 2\r\nxy\r\nEND\r\n");
+	e = th_ev(h, 0);
 	ck_assert_int_eq(arr_len(e, "memcache.response.values"), 1);
-	ck_field_num(e, "memcache.response.count_values", 2);
+	th_ck_num(e, "memcache.response.count_values", 2);
 	cJSON_Delete(e);
 	th_free(h);
 	/* every value, each cut at 2 bytes */
 	h = mk("packetbeat.protocols:\n- type: memcache\n  maxvalues: -1\n"
 	       "  maxbytespervalue: 2\n");
-	cli(h, "set k 0 0 5\r\nhello\r\n");
-	srv(h, "STORED\r\n");
-	e = ev(h, 0);
+	th_cli_s(h, "set k 0 0 5\r\nhello\r\n");
+	th_srv_s(h, "STORED\r\n");
+	e = th_ev(h, 0);
 	ck_assert_str_eq(arr_str(e, "memcache.request.values", 0), "aGU=");
-	ck_field_num(e, "memcache.request.bytes", 5);
+	th_ck_num(e, "memcache.request.bytes", 5);
 	cJSON_Delete(e);
 	th_free(h);
 	/* the default: none */
 	h = mk(NULL);
-	cli(h, "get a\r\n");
-	srv(h, "VALUE a 0 3\r\nabc\r\nEND\r\n");
-	e = ev(h, 0);
-	ck_absent(e, "memcache.response.values");
-	ck_field_num(e, "memcache.response.count_values", 1);
+	th_cli_s(h, "get a\r\n");
+	th_srv_s(h, "VALUE a 0 3\r\nabc\r\nEND\r\n");
+	e = th_ev(h, 0);
+	th_ck_absent(e, "memcache.response.values");
+	th_ck_num(e, "memcache.response.count_values", 1);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -301,33 +247,33 @@ START_TEST(test_text_noreply_quit)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "set k 0 0 1 noreply\r\nx\r\n");
+	th_cli_s(h, "set k 0 0 1 noreply\r\nx\r\n");
 	/* written at once: no answer comes */
 	ck_assert_uint_eq(h->n_ev, 1);
-	cli(h, "delete k noreply\r\nincr c 2 noreply\r\n");
+	th_cli_s(h, "delete k noreply\r\nincr c 2 noreply\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	cli(h, "get k\r\n");
-	srv(h, "END\r\n");
-	cli(h, "quit\r\n");
+	th_cli_s(h, "get k\r\n");
+	th_srv_s(h, "END\r\n");
+	th_cli_s(h, "quit\r\n");
 	ck_assert_uint_eq(h->n_ev, 5);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
 	ck_field_bool(e, "memcache.request.noreply", 1);
-	ck_absent(e, "memcache.response");
-	ck_absent(e, "event.end");
-	ck_absent(e, "error");
+	th_ck_absent(e, "memcache.response");
+	th_ck_absent(e, "event.end");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "memcache.request.command", "incr");
-	ck_field_num(e, "memcache.request.delta", 2);
+	e = th_ev(h, 2);
+	th_ck_str(e, "memcache.request.command", "incr");
+	th_ck_num(e, "memcache.request.delta", 2);
 	cJSON_Delete(e);
 	/* the get is answered by END, not by anything of the noreply ones */
-	e = ev(h, 3);
-	ck_field_str(e, "memcache.response.command", "END");
+	e = th_ev(h, 3);
+	th_ck_str(e, "memcache.response.command", "END");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "memcache.request.command", "quit");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 4);
+	th_ck_str(e, "memcache.request.command", "quit");
+	th_ck_str(e, "status", "OK");
 	ck_field_bool(e, "memcache.request.noreply", 0);
 	cJSON_Delete(e);
 	th_free(h);
@@ -339,35 +285,35 @@ START_TEST(test_text_errors)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "incr k 1\r\nset k 0 0 1\r\nx\r\nget\r\ndelete nope\r\nset big 0 0 1\r\nx\r\n");
-	srv(h, "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+	th_cli_s(h, "incr k 1\r\nset k 0 0 1\r\nx\r\nget\r\ndelete nope\r\nset big 0 0 1\r\nx\r\n");
+	th_srv_s(h, "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
 	       "SERVER_ERROR out of memory storing object\r\nERROR\r\nNOT_FOUND\r\n"
 	       "BUSY try later\r\n");
 	ck_assert_uint_eq(h->n_ev, 5);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Client Error");
-	ck_field_str(e, "memcache.response.command", "CLIENT_ERROR");
-	ck_field_str(e, "memcache.response.type", "Fail");
-	ck_field_str(e, "memcache.response.error_msg",
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Client Error");
+	th_ck_str(e, "memcache.response.command", "CLIENT_ERROR");
+	th_ck_str(e, "memcache.response.type", "Fail");
+	th_ck_str(e, "memcache.response.error_msg",
 		     "cannot increment or decrement non-numeric value");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "status", "Server Error");
-	ck_field_str(e, "memcache.response.error_msg", "out of memory storing object");
+	e = th_ev(h, 1);
+	th_ck_str(e, "status", "Server Error");
+	th_ck_str(e, "memcache.response.error_msg", "out of memory storing object");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "memcache.request.command", "get");
+	e = th_ev(h, 2);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "memcache.request.command", "get");
 	ck_note(e, "Invalid memcache message");
-	ck_field_str(e, "memcache.response.command", "ERROR");
-	ck_absent(e, "memcache.response.error_msg");
+	th_ck_str(e, "memcache.response.command", "ERROR");
+	th_ck_absent(e, "memcache.response.error_msg");
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "memcache.response.command", "NOT_FOUND");
+	e = th_ev(h, 3);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "memcache.response.command", "NOT_FOUND");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "status", "Server Error");
+	e = th_ev(h, 4);
+	th_ck_str(e, "status", "Server Error");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -378,38 +324,38 @@ START_TEST(test_text_counters_touch_cas)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "incr n 5\r\ndecr n 18446744073709551615\r\ntouch k -1\r\n"
+	th_cli_s(h, "incr n 5\r\ndecr n 18446744073709551615\r\ntouch k -1\r\n"
 	       "cas k 0 0 1 99\r\nz\r\ncas q 0 0 1 7 noreply\r\nz\r\ngat 100 a b\r\n");
-	srv(h, "5\r\n0\r\nTOUCHED\r\nEXISTS\r\nEND\r\n");
+	th_srv_s(h, "5\r\n0\r\nTOUCHED\r\nEXISTS\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 6);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.type", "Counter");
-	ck_field_str(e, "memcache.response.command", "<counter_op_res>");
-	ck_field_str(e, "memcache.response.type", "Counter");
-	ck_field_num(e, "memcache.response.value", 5);
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.type", "Counter");
+	th_ck_str(e, "memcache.response.command", "<counter_op_res>");
+	th_ck_str(e, "memcache.response.type", "Counter");
+	th_ck_num(e, "memcache.response.value", 5);
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_num(e, "memcache.request.delta", 18446744073709551615.0);
+	e = th_ev(h, 2);
+	th_ck_num(e, "memcache.request.delta", 18446744073709551615.0);
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_num(e, "memcache.request.exptime", -1);
-	ck_field_str(e, "memcache.response.command", "TOUCHED");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 3);
+	th_ck_num(e, "memcache.request.exptime", -1);
+	th_ck_str(e, "memcache.response.command", "TOUCHED");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_num(e, "memcache.request.cas_unique", 99);
+	e = th_ev(h, 4);
+	th_ck_num(e, "memcache.request.cas_unique", 99);
 	/* EXISTS is a "Success" for Packetbeat */
-	ck_field_str(e, "memcache.response.type", "Success");
-	ck_field_str(e, "status", "OK");
+	th_ck_str(e, "memcache.response.type", "Success");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	/* the noreply cas was written first, when it was read */
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_field_bool(e, "memcache.request.noreply", 1);
-	ck_field_num(e, "memcache.request.cas_unique", 7);
+	th_ck_num(e, "memcache.request.cas_unique", 7);
 	cJSON_Delete(e);
-	e = ev(h, 5);
-	ck_field_str(e, "memcache.request.command", "gat");
-	ck_field_num(e, "memcache.request.exptime", 100);
+	e = th_ev(h, 5);
+	th_ck_str(e, "memcache.request.command", "gat");
+	th_ck_num(e, "memcache.request.exptime", 100);
 	ck_assert_int_eq(arr_len(e, "memcache.request.keys"), 2);
 	cJSON_Delete(e);
 	th_free(h);
@@ -421,16 +367,16 @@ START_TEST(test_text_stats_version)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "stats \r\nstats slabs\r\nversion\r\nverbosity 1\r\nflush_all 10\r\n");
-	srv(h, "STAT pid 12\r\nSTAT version 1.6.18\r\nSTAT empty \r\nEND\r\n"
+	th_cli_s(h, "stats \r\nstats slabs\r\nversion\r\nverbosity 1\r\nflush_all 10\r\n");
+	th_srv_s(h, "STAT pid 12\r\nSTAT version 1.6.18\r\nSTAT empty \r\nEND\r\n"
 	       "END\r\nVERSION 1.6.18\r\nOK\r\nOK\r\n");
 	ck_assert_uint_eq(h->n_ev, 5);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "stats");
-	ck_field_str(e, "memcache.request.type", "Stats");
-	ck_field_str(e, "memcache.request.raw_args", "");
-	ck_field_str(e, "memcache.response.command", "STAT");
-	ck_field_str(e, "memcache.response.type", "Stats");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "stats");
+	th_ck_str(e, "memcache.request.type", "Stats");
+	th_ck_str(e, "memcache.request.raw_args", "");
+	th_ck_str(e, "memcache.response.command", "STAT");
+	th_ck_str(e, "memcache.response.type", "Stats");
 	ck_assert_int_eq(arr_len(e, "memcache.response.stats"), 3);
 	ck_assert_str_eq(th_str(cJSON_GetArrayItem(th_get(e, "memcache.response.stats"), 0),
 				"name"), "pid");
@@ -440,25 +386,25 @@ START_TEST(test_text_stats_version)
 		ck_assert_str_eq(th_str(s, "name"), "version");
 		ck_assert_str_eq(th_str(s, "value"), "1.6.18");
 	}
-	ck_field_num(e, "server.bytes", 52);
+	th_ck_num(e, "server.bytes", 52);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.raw_args", "slabs");
-	ck_field_str(e, "memcache.response.command", "END");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.raw_args", "slabs");
+	th_ck_str(e, "memcache.response.command", "END");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "memcache.response.command", "VERSION");
-	ck_field_str(e, "memcache.response.type", "Info");
-	ck_field_str(e, "memcache.response.version", "1.6.18");
+	e = th_ev(h, 2);
+	th_ck_str(e, "memcache.response.command", "VERSION");
+	th_ck_str(e, "memcache.response.type", "Info");
+	th_ck_str(e, "memcache.response.version", "1.6.18");
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_num(e, "memcache.request.verbosity", 1);
-	ck_field_str(e, "memcache.response.command", "OK");
+	e = th_ev(h, 3);
+	th_ck_num(e, "memcache.request.verbosity", 1);
+	th_ck_str(e, "memcache.response.command", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "memcache.request.command", "flush_all");
-	ck_field_str(e, "memcache.request.type", "Delete");
-	ck_field_num(e, "memcache.request.exptime", 10);
+	e = th_ev(h, 4);
+	th_ck_str(e, "memcache.request.command", "flush_all");
+	th_ck_str(e, "memcache.request.type", "Delete");
+	th_ck_num(e, "memcache.request.exptime", 10);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -469,25 +415,25 @@ START_TEST(test_text_slabs_lru)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "slabs reassign 1 2\r\nslabs automove 2\r\nlru_crawler sleep 100\r\n"
+	th_cli_s(h, "slabs reassign 1 2\r\nslabs automove 2\r\nlru_crawler sleep 100\r\n"
 	       "lru_crawler crawl 1,2\r\n");
-	srv(h, "OK\r\nOK\r\nOK\r\nOK\r\n");
+	th_srv_s(h, "OK\r\nOK\r\nOK\r\nOK\r\n");
 	ck_assert_uint_eq(h->n_ev, 4);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "slabs reassign");
-	ck_field_str(e, "memcache.request.type", "SlabCtrl");
-	ck_field_num(e, "memcache.request.source_class", 1);
-	ck_field_num(e, "memcache.request.dest_class", 2);
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "slabs reassign");
+	th_ck_str(e, "memcache.request.type", "SlabCtrl");
+	th_ck_num(e, "memcache.request.source_class", 1);
+	th_ck_num(e, "memcache.request.dest_class", 2);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.automove", "aggressive");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.automove", "aggressive");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "memcache.request.type", "LRUCrawler");
-	ck_field_num(e, "memcache.request.sleep_us", 100);
+	e = th_ev(h, 2);
+	th_ck_str(e, "memcache.request.type", "LRUCrawler");
+	th_ck_num(e, "memcache.request.sleep_us", 100);
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "memcache.request.raw_args", "1,2");
+	e = th_ev(h, 3);
+	th_ck_str(e, "memcache.request.raw_args", "1,2");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -501,25 +447,25 @@ START_TEST(test_text_unknown)
 	/* not published by default, and its ERROR answers it, not the
 	 * next request */
 	h = mk(NULL);
-	cli(h, "frobnicate x\r\nget k\r\n");
-	srv(h, "ERROR\r\nEND\r\n");
+	th_cli_s(h, "frobnicate x\r\nget k\r\n");
+	th_srv_s(h, "ERROR\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "get");
-	ck_field_str(e, "memcache.response.command", "END");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "get");
+	th_ck_str(e, "memcache.response.command", "END");
 	cJSON_Delete(e);
 	ck_assert_uint_ge(h->st.parse_errors, 1);
 	th_free(h);
 	/* parseunknown: written, with the line */
 	h = mk("packetbeat.protocols:\n- type: memcache\n  parseunknown: true\n");
-	cli(h, "frobnicate x\r\n");
-	srv(h, "ERROR\r\n");
+	th_cli_s(h, "frobnicate x\r\n");
+	th_srv_s(h, "ERROR\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "UNKNOWN");
-	ck_field_str(e, "memcache.request.type", "UNKNOWN");
-	ck_field_str(e, "memcache.request.line", "frobnicate x");
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "UNKNOWN");
+	th_ck_str(e, "memcache.request.type", "UNKNOWN");
+	th_ck_str(e, "memcache.request.line", "frobnicate x");
+	th_ck_str(e, "status", "Error");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -530,42 +476,42 @@ START_TEST(test_meta)
 	struct th *h = mk("packetbeat.protocols:\n- type: memcache\n  maxvalues: -1\n");
 	cJSON *e;
 
-	cli(h, "ms foo 2 T90 F5\r\nhi\r\nmg foo v q\r\nmg miss v q\r\nmd gone q\r\nmn\r\n"
+	th_cli_s(h, "ms foo 2 T90 F5\r\nhi\r\nmg foo v q\r\nmg miss v q\r\nmd gone q\r\nmn\r\n"
 	       "ma cnt O12 N0\r\n");
-	srv(h, "HD\r\nVA 2 \r\nhi\r\nMN\r\nHD O12\r\n");
+	th_srv_s(h, "HD\r\nVA 2 \r\nhi\r\nMN\r\nHD O12\r\n");
 	ck_assert_uint_eq(h->n_ev, 6);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "ms");
-	ck_field_str(e, "memcache.request.type", "Store");
-	ck_field_num(e, "memcache.request.bytes", 2);
-	ck_field_str(e, "memcache.request.raw_args", "T90 F5");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "ms");
+	th_ck_str(e, "memcache.request.type", "Store");
+	th_ck_num(e, "memcache.request.bytes", 2);
+	th_ck_str(e, "memcache.request.raw_args", "T90 F5");
 	ck_assert_str_eq(arr_str(e, "memcache.request.values", 0), "aGk=");
-	ck_field_str(e, "memcache.response.command", "HD");
-	ck_field_str(e, "memcache.response.type", "Success");
+	th_ck_str(e, "memcache.response.command", "HD");
+	th_ck_str(e, "memcache.response.type", "Success");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.command", "mg");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.command", "mg");
 	ck_field_bool(e, "memcache.request.quiet", 1);
-	ck_field_str(e, "memcache.response.command", "VA");
+	th_ck_str(e, "memcache.response.command", "VA");
 	ck_assert_str_eq(arr_str(e, "memcache.response.values", 0), "aGk=");
 	cJSON_Delete(e);
 	/* the miss and the delete were quiet: no answer, and OK */
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "miss");
-	ck_absent(e, "memcache.response");
-	ck_field_str(e, "status", "OK");
+	th_ck_absent(e, "memcache.response");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "memcache.request.command", "md");
-	ck_absent(e, "memcache.response");
+	e = th_ev(h, 3);
+	th_ck_str(e, "memcache.request.command", "md");
+	th_ck_absent(e, "memcache.response");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "memcache.request.command", "mn");
-	ck_field_str(e, "memcache.response.command", "MN");
+	e = th_ev(h, 4);
+	th_ck_str(e, "memcache.request.command", "mn");
+	th_ck_str(e, "memcache.response.command", "MN");
 	cJSON_Delete(e);
-	e = ev(h, 5);
-	ck_field_str(e, "memcache.request.command", "ma");
-	ck_field_str(e, "memcache.request.type", "Counter");
+	e = th_ev(h, 5);
+	th_ck_str(e, "memcache.request.command", "ma");
+	th_ck_str(e, "memcache.request.type", "Counter");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -577,22 +523,22 @@ START_TEST(test_meta_quiet_keys)
 	cJSON *e;
 
 	/* a quiet miss before a quiet hit: the k flag says whose the VA is */
-	cli(h, "mg missing v q k\r\nmg mk v q k\r\nmn\r\n");
-	srv(h, "VA 2 kmk\r\nhi\r\nMN\r\n");
+	th_cli_s(h, "mg missing v q k\r\nmg mk v q k\r\nmn\r\n");
+	th_srv_s(h, "VA 2 kmk\r\nhi\r\nMN\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "missing");
-	ck_absent(e, "memcache.response");
-	ck_field_str(e, "status", "OK");
+	th_ck_absent(e, "memcache.response");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "mk");
-	ck_field_str(e, "memcache.response.command", "VA");
-	ck_field_str(e, "memcache.response.raw_args", "kmk");
+	th_ck_str(e, "memcache.response.command", "VA");
+	th_ck_str(e, "memcache.response.raw_args", "kmk");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "memcache.response.command", "MN");
-	ck_absent(e, "memcache.response.raw_args");
+	e = th_ev(h, 2);
+	th_ck_str(e, "memcache.response.command", "MN");
+	th_ck_absent(e, "memcache.response.raw_args");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -605,18 +551,18 @@ START_TEST(test_unmatched)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	srv(h, "STORED\r\n");
-	cli(h, "get k\r\n");
+	th_srv_s(h, "STORED\r\n");
+	th_cli_s(h, "get k\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Client Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Client Error");
 	ck_note(e, "Invalid transaction. Request missing");
-	ck_absent(e, "memcache.request");
-	ck_field_str(e, "client.ip", "10.0.0.1");
+	th_ck_absent(e, "memcache.request");
+	th_ck_str(e, "client.ip", "10.0.0.1");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "status", "Server Error");
+	e = th_ev(h, 1);
+	th_ck_str(e, "status", "Server Error");
 	ck_note(e, "Unfinished transaction");
 	cJSON_Delete(e);
 	th_free(h);
@@ -629,16 +575,16 @@ START_TEST(test_timeout)
 	cJSON *e;
 
 	h->common.timeout_ns = 2 * SEC;
-	cli(h, "get a\r\n");
+	th_cli_s(h, "get a\r\n");
 	th_expire(h, 1 * SEC);
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_expire(h, 2 * SEC);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Unfinished transaction");
 	cJSON_Delete(e);
 	/* a late answer is alone */
-	srv(h, "END\r\n");
+	th_srv_s(h, "END\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
 	th_free(h);
 }
@@ -653,16 +599,16 @@ START_TEST(test_pipeline_overflow)
 
 	for (i = 0; i < 70; i++) {
 		snprintf(line, sizeof(line), "get k%u\r\n", i);
-		cli(h, line);
+		th_cli_s(h, line);
 	}
 	/* 64 wait; the six oldest went out unanswered */
 	ck_assert_uint_eq(h->n_ev, 6);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Too many pending requests");
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "k0");
 	cJSON_Delete(e);
-	srv(h, "END\r\n");
-	e = ev(h, 6);
+	th_srv_s(h, "END\r\n");
+	e = th_ev(h, 6);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "k6");
 	cJSON_Delete(e);
 	th_free(h);
@@ -674,16 +620,16 @@ START_TEST(test_gap_in_value)
 	struct th *h = mk("packetbeat.protocols:\n- type: memcache\n  maxvalues: -1\n");
 	cJSON *e;
 
-	cli(h, "get k\r\n");
-	srv(h, "VALUE k 0 10\r\nabc");
+	th_cli_s(h, "get k\r\n");
+	th_srv_s(h, "VALUE k 0 10\r\nabc");
 	th_gap(h, 1, 4);
-	srv(h, "xyz\r\nEND\r\n");
+	th_srv_s(h, "xyz\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Packet loss while capturing the response");
-	ck_field_num(e, "memcache.response.count_values", 1);
-	ck_field_num(e, "memcache.response.bytes", 10);
-	ck_absent(e, "memcache.response.values");
+	th_ck_num(e, "memcache.response.count_values", 1);
+	th_ck_num(e, "memcache.response.bytes", 10);
+	th_ck_absent(e, "memcache.response.values");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -694,20 +640,20 @@ START_TEST(test_gap_between)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "get a\r\nget b\r\n");
+	th_cli_s(h, "get a\r\nget b\r\n");
 	th_gap(h, 1, 30);
 	/* the lost bytes held the first answer */
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "a");
 	ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	/* resynchronised on the next line that reads as a response */
-	srv(h, "E\r\nEND\r\n");
+	th_srv_s(h, "E\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "b");
-	ck_field_str(e, "memcache.response.command", "END");
+	th_ck_str(e, "memcache.response.command", "END");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -718,13 +664,13 @@ START_TEST(test_fin_in_data)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "set k 0 0 100\r\nshort");
+	th_cli_s(h, "set k 0 0 100\r\nshort");
 	th_fin(h, 0);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Request incomplete at end of stream");
-	ck_field_num(e, "memcache.request.bytes", 100);
+	th_ck_num(e, "memcache.request.bytes", 100);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -737,23 +683,23 @@ START_TEST(test_bad_crlf_and_long_line)
 	cJSON *e;
 
 	/* a data block longer than declared */
-	cli(h, "set k 0 0 2\r\nhello\r\nget k\r\n");
-	srv(h, "STORED\r\nEND\r\n");
+	th_cli_s(h, "set k 0 0 2\r\nhello\r\nget k\r\n");
+	th_srv_s(h, "STORED\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Data block not followed by CRLF");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.command", "get");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.command", "get");
 	cJSON_Delete(e);
 	/* a line past 64 KiB without LF: skipped, then the next works */
 	memset(big, 'a', sizeof(big) - 1);
-	cli(h, big);
-	cli(h, "\r\nversion\r\n");
-	srv(h, "VERSION 1\r\n");
+	th_cli_s(h, big);
+	th_cli_s(h, "\r\nversion\r\n");
+	th_srv_s(h, "VERSION 1\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 2);
-	ck_field_str(e, "memcache.response.version", "1");
+	e = th_ev(h, 2);
+	th_ck_str(e, "memcache.response.version", "1");
 	cJSON_Delete(e);
 	ck_assert_uint_ge(h->st.parse_errors, 1);
 	th_free(h);
@@ -767,13 +713,13 @@ START_TEST(test_mid_stream)
 
 	/* the capture starts inside a data block each way */
 	h->c.mid_stream[0] = h->c.mid_stream[1] = 1;
-	cli(h, "lo wor\r\nld\r\nget k\r\n");
-	srv(h, "xyz\r\nEND\r\n");
+	th_cli_s(h, "lo wor\r\nld\r\nget k\r\n");
+	th_srv_s(h, "xyz\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.command", "get");
-	ck_field_str(e, "memcache.response.command", "END");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.command", "get");
+	th_ck_str(e, "memcache.response.command", "END");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -785,11 +731,11 @@ START_TEST(test_send_request_response)
 	cJSON *e;
 
 	h->common.send_request = h->common.send_response = 1;
-	cli(h, "set k 0 0 2\r\nhi\r\n");
-	srv(h, "STORED\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "request", "set k 0 0 2\r\nhi\r\n");
-	ck_field_str(e, "response", "STORED\r\n");
+	th_cli_s(h, "set k 0 0 2\r\nhi\r\n");
+	th_srv_s(h, "STORED\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "request", "set k 0 0 2\r\nhi\r\n");
+	th_ck_str(e, "response", "STORED\r\n");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -873,17 +819,17 @@ START_TEST(test_split_text)
 	/* the noreply delete and the quit are written when read, before
 	 * the others are answered (all answers come after all requests) */
 	e = cJSON_Parse(ev0[0]);
-	ck_field_str(e, "memcache.request.command", "delete");
+	th_ck_str(e, "memcache.request.command", "delete");
 	cJSON_Delete(e);
 	e = cJSON_Parse(ev0[1]);
-	ck_field_str(e, "memcache.request.command", "quit");
+	th_ck_str(e, "memcache.request.command", "quit");
 	cJSON_Delete(e);
 	e = cJSON_Parse(ev0[4]);
-	ck_field_num(e, "memcache.response.value", 7);
+	th_ck_num(e, "memcache.response.value", 7);
 	cJSON_Delete(e);
 	e = cJSON_Parse(ev0[7]);
-	ck_field_num(e, "memcache.request.bytes", 0);
-	ck_field_num(e, "memcache.request.count_values", 1);
+	th_ck_num(e, "memcache.request.bytes", 0);
+	th_ck_num(e, "memcache.request.count_values", 1);
 	cJSON_Delete(e);
 	for (i = 0; i < n && i < 16; i++)
 		free(ev0[i]);
@@ -949,50 +895,50 @@ START_TEST(test_binary_fields)
 	bin_msg(m, 0x81, 0x1b, 0x15, 0x81, NULL, 0, NULL, NULL, 0, 0);
 	th_tcp(h, 1, m->b, m->n);
 	ck_assert_uint_eq(h->n_ev, 5);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.protocol_type", "binary");
-	ck_field_str(e, "memcache.request.opcode", "Set");
-	ck_field_num(e, "memcache.request.opcode_value", 1);
-	ck_field_str(e, "memcache.request.command", "set");
-	ck_field_str(e, "memcache.request.type", "Store");
-	ck_field_num(e, "memcache.request.opaque", 0x11);
-	ck_field_num(e, "memcache.request.flags", 7);
-	ck_field_num(e, "memcache.request.exptime", 60);
-	ck_field_num(e, "memcache.request.bytes", 5);
-	ck_field_num(e, "memcache.request.count_values", 1);
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.protocol_type", "binary");
+	th_ck_str(e, "memcache.request.opcode", "Set");
+	th_ck_num(e, "memcache.request.opcode_value", 1);
+	th_ck_str(e, "memcache.request.command", "set");
+	th_ck_str(e, "memcache.request.type", "Store");
+	th_ck_num(e, "memcache.request.opaque", 0x11);
+	th_ck_num(e, "memcache.request.flags", 7);
+	th_ck_num(e, "memcache.request.exptime", 60);
+	th_ck_num(e, "memcache.request.bytes", 5);
+	th_ck_num(e, "memcache.request.count_values", 1);
 	ck_assert_str_eq(arr_str(e, "memcache.request.values", 0), "dmFsdWU=");
 	ck_field_bool(e, "memcache.request.quiet", 0);
-	ck_field_num(e, "memcache.request.vbucket", 0);
-	ck_field_str(e, "memcache.response.status", "Success");
-	ck_field_num(e, "memcache.response.status_code", 0);
-	ck_field_num(e, "memcache.response.cas_unique", 99);
-	ck_field_num(e, "client.bytes", 24 + 8 + 3 + 5);
-	ck_field_str(e, "status", "OK");
+	th_ck_num(e, "memcache.request.vbucket", 0);
+	th_ck_str(e, "memcache.response.status", "Success");
+	th_ck_num(e, "memcache.response.status_code", 0);
+	th_ck_num(e, "memcache.response.cas_unique", 99);
+	th_ck_num(e, "client.bytes", 24 + 8 + 3 + 5);
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.request.opcode", "GetK");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.request.opcode", "GetK");
 	ck_assert_str_eq(arr_str(e, "memcache.response.keys", 0), "key");
-	ck_field_num(e, "memcache.response.flags", 7);
-	ck_field_num(e, "memcache.response.bytes", 5);
+	th_ck_num(e, "memcache.response.flags", 7);
+	th_ck_num(e, "memcache.response.bytes", 5);
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "memcache.request.opcode", "Decrement");
-	ck_field_num(e, "memcache.request.delta", 3);
-	ck_field_num(e, "memcache.request.initial", 1);
-	ck_field_num(e, "memcache.request.exptime", 14);
-	ck_field_num(e, "memcache.response.value", 4);
-	ck_absent(e, "memcache.response.count_values");
+	e = th_ev(h, 2);
+	th_ck_str(e, "memcache.request.opcode", "Decrement");
+	th_ck_num(e, "memcache.request.delta", 3);
+	th_ck_num(e, "memcache.request.initial", 1);
+	th_ck_num(e, "memcache.request.exptime", 14);
+	th_ck_num(e, "memcache.response.value", 4);
+	th_ck_absent(e, "memcache.response.count_values");
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "memcache.response.status", "Key not found");
-	ck_field_num(e, "memcache.response.count_values", 1);
+	e = th_ev(h, 3);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "memcache.response.status", "Key not found");
+	th_ck_num(e, "memcache.response.count_values", 1);
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "memcache.request.opcode", "Verbosity");
-	ck_field_num(e, "memcache.request.verbosity", 7);
-	ck_field_str(e, "status", "Server Error");
-	ck_field_str(e, "memcache.response.status", "Unknown command");
+	e = th_ev(h, 4);
+	th_ck_str(e, "memcache.request.opcode", "Verbosity");
+	th_ck_num(e, "memcache.request.verbosity", 7);
+	th_ck_str(e, "status", "Server Error");
+	th_ck_str(e, "memcache.response.status", "Unknown command");
 	cJSON_Delete(e);
 	free(m);
 	th_free(h);
@@ -1023,43 +969,43 @@ START_TEST(test_binary_quiet)
 	th_tcp(h, 1, m->b, m->n);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 8);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.opcode", "QuitQ");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.opcode", "QuitQ");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "x");
 	ck_field_bool(e, "memcache.request.quiet", 1);
-	ck_absent(e, "memcache.response");
-	ck_field_str(e, "status", "OK");
-	ck_absent(e, "error");
+	th_ck_absent(e, "memcache.response");
+	th_ck_str(e, "status", "OK");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
-	e = ev(h, 2);
+	e = th_ev(h, 2);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "k1");
-	ck_field_num(e, "memcache.response.opaque", 2);
+	th_ck_num(e, "memcache.response.opaque", 2);
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "memcache.request.opcode", "GetK");
+	e = th_ev(h, 3);
+	th_ck_str(e, "memcache.request.opcode", "GetK");
 	ck_note(e, "Missing response for non-quiet request");
-	ck_field_str(e, "status", "Server Error");
+	th_ck_str(e, "status", "Server Error");
 	cJSON_Delete(e);
-	e = ev(h, 4);
+	e = th_ev(h, 4);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "y");
 	cJSON_Delete(e);
-	e = ev(h, 5);
-	ck_field_str(e, "memcache.request.command", "noop");
-	ck_field_str(e, "memcache.request.type", "Info");
-	ck_field_str(e, "memcache.request.opcode", "No-op");
+	e = th_ev(h, 5);
+	th_ck_str(e, "memcache.request.command", "noop");
+	th_ck_str(e, "memcache.request.type", "Info");
+	th_ck_str(e, "memcache.request.opcode", "No-op");
 	cJSON_Delete(e);
-	e = ev(h, 6);
-	ck_field_str(e, "status", "Client Error");
+	e = th_ev(h, 6);
+	th_ck_str(e, "status", "Client Error");
 	ck_note(e, "Invalid transaction. Request missing");
 	cJSON_Delete(e);
 	/* the quiet set never answered, at the end: OK, no note */
-	e = ev(h, 7);
-	ck_field_str(e, "memcache.request.opcode", "SetQ");
-	ck_field_str(e, "status", "OK");
-	ck_absent(e, "error");
+	e = th_ev(h, 7);
+	th_ck_str(e, "memcache.request.opcode", "SetQ");
+	th_ck_str(e, "status", "OK");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
 	free(m);
 	th_free(h);
@@ -1084,14 +1030,14 @@ START_TEST(test_binary_stats)
 	bin_msg(m, 0x81, 0x10, 9, 0, NULL, 0, NULL, NULL, 0, 0);
 	th_tcp(h, 1, m->b, m->n);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.response.type", "Stats");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.response.type", "Stats");
 	s = th_get(e, "memcache.response.stats");
 	ck_assert_int_eq(cJSON_GetArraySize(s), 2);
 	ck_assert_str_eq(th_str(cJSON_GetArrayItem(s, 1), "name"), "version");
 	ck_assert_str_eq(th_str(cJSON_GetArrayItem(s, 1), "value"), "1.6.18");
-	ck_absent(e, "memcache.response.keys");
-	ck_field_num(e, "server.bytes", 24 * 3 + 5 + 13);
+	th_ck_absent(e, "memcache.response.keys");
+	th_ck_num(e, "server.bytes", 24 * 3 + 5 + 13);
 	cJSON_Delete(e);
 	free(m);
 	th_free(h);
@@ -1124,9 +1070,9 @@ START_TEST(test_binary_hostile)
 	bin_msg(m, 0x81, 0x0b, 1, 0, NULL, 0, NULL, "1.2.3", 5, 0);
 	th_tcp(h, 1, m->b, m->n);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.response.version", "1.2.3");
-	ck_absent(e, "memcache.response.count_values");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.response.version", "1.2.3");
+	th_ck_absent(e, "memcache.response.count_values");
 	cJSON_Delete(e);
 	/* extras shorter than the opcode wants: noted, read as far as
 	 * they go */
@@ -1134,7 +1080,7 @@ START_TEST(test_binary_hostile)
 	bin_msg(m, 0x80, 0x01, 2, 0, "\0\0", 2, "k", NULL, 0, 0);
 	th_tcp(h, 0, m->b, m->n);
 	th_close(h);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_note(e, "Invalid memcache message");
 	cJSON_Delete(e);
 	free(m);
@@ -1157,11 +1103,11 @@ START_TEST(test_binary_gap_in_value)
 	bin_msg(m, 0x81, 0x01, 1, 0, NULL, 0, NULL, NULL, 0, 1);
 	th_tcp(h, 1, m->b, m->n);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Packet loss while capturing the request");
-	ck_field_num(e, "memcache.request.bytes", 1000);
-	ck_field_num(e, "memcache.request.count_values", 1);
-	ck_field_str(e, "status", "OK");
+	th_ck_num(e, "memcache.request.bytes", 1000);
+	th_ck_num(e, "memcache.request.count_values", 1);
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	free(m);
 	th_free(h);
@@ -1203,17 +1149,17 @@ START_TEST(test_udp_text)
 	ck_assert_uint_eq(h->n_ev, 1);
 	udp(h, 1, 7, 1, 3, "c\r\nVALUE b 0 1\r\nz\r\n", 19);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "network.transport", "udp");
+	e = th_ev(h, 0);
+	th_ck_str(e, "network.transport", "udp");
 	ck_field_bool(e, "memcache.request.noreply", 1);
-	ck_field_num(e, "client.bytes", 24);
+	th_ck_num(e, "client.bytes", 24);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_num(e, "memcache.response.count_values", 2);
+	e = th_ev(h, 1);
+	th_ck_num(e, "memcache.response.count_values", 2);
 	ck_assert_str_eq(arr_str(e, "memcache.response.values", 0), "YWJj");
 	ck_assert_str_eq(arr_str(e, "memcache.response.keys", 1), "b");
-	ck_field_num(e, "server.bytes", 39);
-	ck_field_str(e, "status", "OK");
+	th_ck_num(e, "server.bytes", 39);
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1232,18 +1178,18 @@ START_TEST(test_udp_item_datagrams)
 	ck_assert_uint_eq(h->n_ev, 0);
 	udp(h, 1, 5, 0, 1, "END\r\n", 5);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "memcache.response.count_values", 2);
-	ck_field_num(e, "memcache.response.bytes", 3);
-	ck_field_num(e, "server.bytes", 38);
-	ck_field_num(e, "pb.packet.last", th_num(e, "pb.packet.first") + 3);
+	e = th_ev(h, 0);
+	th_ck_num(e, "memcache.response.count_values", 2);
+	th_ck_num(e, "memcache.response.bytes", 3);
+	th_ck_num(e, "server.bytes", 38);
+	th_ck_num(e, "pb.packet.last", th_num(e, "pb.packet.first") + 3);
 	cJSON_Delete(e);
 	/* the same id again, after the answer: a new transaction */
 	udp(h, 0, 5, 0, 1, "version\r\n", 9);
 	udp(h, 1, 5, 0, 1, "VERSION 1.6.18\r\n", 16);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "memcache.response.version", "1.6.18");
+	e = th_ev(h, 1);
+	th_ck_str(e, "memcache.response.version", "1.6.18");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1269,20 +1215,20 @@ START_TEST(test_udp_timeout_and_bad)
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_expire(h, 2 * SEC);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "memcache.request.opcode", "SetQ");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "memcache.request.opcode", "SetQ");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "status", "Server Error");
+	e = th_ev(h, 1);
+	th_ck_str(e, "status", "Server Error");
 	cJSON_Delete(e);
 	/* a response whose request was not seen, at the end */
 	udp(h, 1, 9, 0, 1, "STORED\r\n", 8);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 2);
-	ck_field_str(e, "status", "Client Error");
-	ck_field_str(e, "client.ip", "10.0.0.1");
+	e = th_ev(h, 2);
+	th_ck_str(e, "status", "Client Error");
+	th_ck_str(e, "client.ip", "10.0.0.1");
 	cJSON_Delete(e);
 	free(m);
 	th_free(h);
@@ -1293,13 +1239,13 @@ END_TEST
 
 START_TEST(test_conf)
 {
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: memcache\n  maxvalues: -1\n"
+	ck_assert_int_eq(th_conf_rc(mc(), "packetbeat.protocols:\n- type: memcache\n  maxvalues: -1\n"
 				 "  maxbytespervalue: 100\n  parseunknown: true\n"
 				 "  udptransactiontimeout: 200ms\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: memcache\n  maxvalues: -2\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: memcache\n  parseunknown: maybe\n"),
+	ck_assert_int_ne(th_conf_rc(mc(), "packetbeat.protocols:\n- type: memcache\n  maxvalues: -2\n"), 0);
+	ck_assert_int_ne(th_conf_rc(mc(), "packetbeat.protocols:\n- type: memcache\n  parseunknown: maybe\n"),
 			 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: memcache\n"
+	ck_assert_int_ne(th_conf_rc(mc(), "packetbeat.protocols:\n- type: memcache\n"
 				 "  udptransactiontimeout: soon\n"), 0);
 }
 END_TEST

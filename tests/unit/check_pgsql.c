@@ -344,20 +344,6 @@ static struct th *mk(const char *yaml)
 	return h;
 }
 
-static int conf_rc(const char *yaml)
-{
-	struct th *h = th_new(pg(), 6, 40000, 5432);
-	struct pb_conf c;
-	int rc;
-
-	ck_assert_int_eq(pb_conf_init(&c), 0);
-	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-	rc = h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0");
-	pb_conf_release(&c);
-	th_free(h);
-	return rc;
-}
-
 /* send what m holds from the client (0) or the server (1), then empty it */
 static void send_mb(struct th *h, int dir, struct mb *m)
 {
@@ -389,29 +375,6 @@ static struct th *mk_login(const char *yaml)
 	mb_free(&m);
 	return h;
 }
-
-static cJSON *ev(struct th *h, unsigned i)
-{
-	cJSON *e = th_event(h, i);
-
-	ck_assert_msg(e != NULL, "no event %u (have %u)", i, h->n_ev);
-	return e;
-}
-
-#define ck_field_str(e, path, want) do { \
-	const char *got_ = th_str((e), (path)); \
-	ck_assert_msg(got_ && strcmp(got_, (want)) == 0, "%s: got '%s', want '%s'", \
-		      (path), got_ ? got_ : "(absent)", (want)); \
-} while (0)
-
-#define ck_field_num(e, path, want) do { \
-	double got_ = th_num((e), (path)); \
-	ck_assert_msg(got_ == (double)(want), "%s: got %.0f, want %.0f", (path), got_, \
-		      (double)(want)); \
-} while (0)
-
-#define ck_absent(e, path) \
-	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
 #define ck_note(e, note) ck_assert_msg(th_has_note((e), (note), 0), "note '%s' missing", (note))
 
@@ -475,24 +438,24 @@ START_TEST(test_simple_select)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "type", "pgsql");
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "method", "SELECT");
-	ck_field_str(e, "query", "SELECT id, name FROM items");
-	ck_field_num(e, "client.bytes", qlen);
-	ck_field_num(e, "server.bytes", rlen);      /* ReadyForQuery not counted */
-	ck_field_num(e, "server.port", 5432);
-	ck_field_num(e, "pgsql.num_fields", 2);
-	ck_field_num(e, "pgsql.num_rows", 2);
-	ck_field_str(e, "pgsql.command_tag", "SELECT 2");
-	ck_field_str(e, "pgsql.user", "alice");
-	ck_field_str(e, "pgsql.database", "shop");
-	ck_field_str(e, "pgsql.application_name", "app");
-	ck_absent(e, "pgsql.error_code");
-	ck_absent(e, "request");
-	ck_absent(e, "response");
-	ck_absent(e, "error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "type", "pgsql");
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "method", "SELECT");
+	th_ck_str(e, "query", "SELECT id, name FROM items");
+	th_ck_num(e, "client.bytes", qlen);
+	th_ck_num(e, "server.bytes", rlen);      /* ReadyForQuery not counted */
+	th_ck_num(e, "server.port", 5432);
+	th_ck_num(e, "pgsql.num_fields", 2);
+	th_ck_num(e, "pgsql.num_rows", 2);
+	th_ck_str(e, "pgsql.command_tag", "SELECT 2");
+	th_ck_str(e, "pgsql.user", "alice");
+	th_ck_str(e, "pgsql.database", "shop");
+	th_ck_str(e, "pgsql.application_name", "app");
+	th_ck_absent(e, "pgsql.error_code");
+	th_ck_absent(e, "request");
+	th_ck_absent(e, "response");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.transactions, 1);
 	mb_free(&m);
@@ -565,11 +528,11 @@ START_TEST(test_every_split_point)
 		free(b);
 	}
 	{
-		cJSON *e = ev(whole, 1);
+		cJSON *e = th_ev(whole, 1);
 
-		ck_field_str(e, "query", "INSERT INTO t VALUES ('a;b')");
-		ck_field_str(e, "pgsql.user", "bob");
-		ck_field_str(e, "pgsql.database", "bob");   /* defaults to the user */
+		th_ck_str(e, "query", "INSERT INTO t VALUES ('a;b')");
+		th_ck_str(e, "pgsql.user", "bob");
+		th_ck_str(e, "pgsql.database", "bob");   /* defaults to the user */
 		cJSON_Delete(e);
 	}
 	th_free(whole);
@@ -594,22 +557,22 @@ START_TEST(test_several_statements)
 	be_ready(&m, 'T');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 0);
-	ck_field_str(e, "query", "BEGIN");
-	ck_field_str(e, "method", "BEGIN");
-	ck_field_num(e, "client.bytes", qlen);
-	ck_field_num(e, "server.bytes", 11);
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", "BEGIN");
+	th_ck_str(e, "method", "BEGIN");
+	th_ck_num(e, "client.bytes", qlen);
+	th_ck_num(e, "server.bytes", 11);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "-- a comment; with a semicolon\nUPDATE t SET a = 'x;y' WHERE b = $$z;$$");
-	ck_field_str(e, "method", "UPDATE");
-	ck_field_str(e, "pgsql.command_tag", "UPDATE 2");
-	ck_field_num(e, "client.bytes", qlen);
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "-- a comment; with a semicolon\nUPDATE t SET a = 'x;y' WHERE b = $$z;$$");
+	th_ck_str(e, "method", "UPDATE");
+	th_ck_str(e, "pgsql.command_tag", "UPDATE 2");
+	th_ck_num(e, "client.bytes", qlen);
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "query", "/* c; */ DELETE FROM t");
-	ck_field_str(e, "method", "DELETE");
-	ck_field_str(e, "pgsql.command_tag", "DELETE 5");
+	e = th_ev(h, 2);
+	th_ck_str(e, "query", "/* c; */ DELETE FROM t");
+	th_ck_str(e, "method", "DELETE");
+	th_ck_str(e, "pgsql.command_tag", "DELETE 5");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -628,23 +591,23 @@ START_TEST(test_error_skips_the_rest)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "query", "SELECT 1/0");
-	ck_field_str(e, "pgsql.error_code", "22012");
-	ck_field_str(e, "pgsql.error_message", "division by zero");
-	ck_field_str(e, "pgsql.error_severity", "ERROR");
-	ck_field_num(e, "pgsql.num_rows", 0);
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "query", "SELECT 1/0");
+	th_ck_str(e, "pgsql.error_code", "22012");
+	th_ck_str(e, "pgsql.error_message", "division by zero");
+	th_ck_str(e, "pgsql.error_severity", "ERROR");
+	th_ck_num(e, "pgsql.num_rows", 0);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SELECT 2");
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SELECT 2");
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Not executed");
-	ck_absent(e, "pgsql.num_rows");
-	ck_absent(e, "event.end");
+	th_ck_absent(e, "pgsql.num_rows");
+	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "query", "SELECT 3");
+	e = th_ev(h, 2);
+	th_ck_str(e, "query", "SELECT 3");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.unmatched_requests, 2);
 	mb_free(&m);
@@ -666,14 +629,14 @@ START_TEST(test_function_body_not_split)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "CREATE");
-	ck_field_str(e, "query", "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC "
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "CREATE");
+	th_ck_str(e, "query", "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC "
 				 "SELECT 1; SELECT CASE WHEN true THEN 2 END; END");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SELECT E'it\\'s;'");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SELECT E'it\\'s;'");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -697,15 +660,15 @@ START_TEST(test_empty_query_and_method)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "query", "");
-	ck_absent(e, "method");
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "server.bytes", 5);
-	ck_absent(e, "pgsql.command_tag");
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", "");
+	th_ck_absent(e, "method");
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "server.bytes", 5);
+	th_ck_absent(e, "pgsql.command_tag");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "method", "SELECT");
+	e = th_ev(h, 1);
+	th_ck_str(e, "method", "SELECT");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -749,12 +712,12 @@ START_TEST(test_extended_named)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "query", "SELECT name FROM items WHERE id = $1");
-	ck_field_str(e, "method", "SELECT");
-	ck_field_num(e, "client.bytes", rq1);
-	ck_field_num(e, "server.bytes", rs1);       /* BindComplete not counted */
-	ck_field_num(e, "pgsql.num_rows", 1);
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", "SELECT name FROM items WHERE id = $1");
+	th_ck_str(e, "method", "SELECT");
+	th_ck_num(e, "client.bytes", rq1);
+	th_ck_num(e, "server.bytes", rs1);       /* BindComplete not counted */
+	th_ck_num(e, "pgsql.num_rows", 1);
 	cJSON_Delete(e);
 	/* closed: its next execution is of a statement not known */
 	fe_close(&m, 'S', "s1");
@@ -768,9 +731,9 @@ START_TEST(test_extended_named)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_absent(e, "query");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 1);
+	th_ck_absent(e, "query");
+	th_ck_str(e, "status", "OK");
 	ck_note(e, "prepared before the capture began");
 	cJSON_Delete(e);
 	mb_free(&m);
@@ -800,13 +763,13 @@ START_TEST(test_extended_pipeline_error)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "query", "INSERT INTO t VALUES ($1)");
-	ck_field_str(e, "pgsql.error_code", "23505");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "query", "INSERT INTO t VALUES ($1)");
+	th_ck_str(e, "pgsql.error_code", "23505");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "INSERT INTO t VALUES ($1)");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "INSERT INTO t VALUES ($1)");
 	ck_note(e, "Not executed");
 	cJSON_Delete(e);
 	/* a batch without Execute whose Parse fails */
@@ -817,10 +780,10 @@ START_TEST(test_extended_pipeline_error)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 2);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "query", "SELEC 1");
-	ck_field_str(e, "pgsql.error_code", "42601");
+	e = th_ev(h, 2);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "query", "SELEC 1");
+	th_ck_str(e, "pgsql.error_code", "42601");
 	cJSON_Delete(e);
 	/* a batch without Execute that succeeds: no event */
 	fe_parse(&m, "", "SELECT 1");
@@ -866,11 +829,11 @@ START_TEST(test_statement_table_cap)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_absent(e, "query");
+	e = th_ev(h, 0);
+	th_ck_absent(e, "query");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SELECT 'other'");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SELECT 'other'");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -900,12 +863,12 @@ START_TEST(test_copy_in_out)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "COPY");
-	ck_field_num(e, "pgsql.num_rows", 2);
-	ck_field_str(e, "pgsql.command_tag", "COPY 2");
-	ck_field_num(e, "client.bytes", q);
-	ck_field_str(e, "response", "");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "COPY");
+	th_ck_num(e, "pgsql.num_rows", 2);
+	th_ck_str(e, "pgsql.command_tag", "COPY 2");
+	th_ck_num(e, "client.bytes", q);
+	th_ck_str(e, "response", "");
 	cJSON_Delete(e);
 	fe_query(&m, "COPY t TO STDOUT");
 	cli(h, &m);
@@ -918,9 +881,9 @@ START_TEST(test_copy_in_out)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_num(e, "pgsql.num_rows", 3);
-	ck_field_str(e, "response", "1\ta\n2\tb\n3\tc\n");
+	e = th_ev(h, 1);
+	th_ck_num(e, "pgsql.num_rows", 3);
+	th_ck_str(e, "response", "1\ta\n2\tb\n3\tc\n");
 	cJSON_Delete(e);
 	/* a COPY the client gives up: CopyFail, then the server's error */
 	fe_query(&m, "COPY t FROM STDIN");
@@ -935,9 +898,9 @@ START_TEST(test_copy_in_out)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 2);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "pgsql.error_code", "57014");
+	e = th_ev(h, 2);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "pgsql.error_code", "57014");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -965,22 +928,22 @@ START_TEST(test_notice_and_notification)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "OK");
 	n = th_get(e, "pgsql.notices");
 	ck_assert(cJSON_IsArray(n));
 	ck_assert_int_eq(cJSON_GetArraySize(n), 1);
-	ck_field_str(cJSON_GetArrayItem(n, 0), "severity", "NOTICE");
-	ck_field_str(cJSON_GetArrayItem(n, 0), "code", "00000");
-	ck_field_str(cJSON_GetArrayItem(n, 0), "message", "table \"x\" does not exist, skipping");
+	th_ck_str(cJSON_GetArrayItem(n, 0), "severity", "NOTICE");
+	th_ck_str(cJSON_GetArrayItem(n, 0), "code", "00000");
+	th_ck_str(cJSON_GetArrayItem(n, 0), "message", "table \"x\" does not exist, skipping");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "method", "NOTIFICATION");
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "pgsql.notification.channel", "chan");
-	ck_field_str(e, "pgsql.notification.payload", "payload text");
-	ck_field_num(e, "pgsql.notification.process_id", 777);
-	ck_field_num(e, "client.bytes", 0);
+	e = th_ev(h, 1);
+	th_ck_str(e, "method", "NOTIFICATION");
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "pgsql.notification.channel", "chan");
+	th_ck_str(e, "pgsql.notification.payload", "payload text");
+	th_ck_num(e, "pgsql.notification.process_id", 777);
+	th_ck_num(e, "client.bytes", 0);
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.messages, 1);
 	mb_free(&m);
@@ -1010,17 +973,17 @@ START_TEST(test_failed_login)
 	rs += m.n;
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "LOGIN");
-	ck_field_str(e, "status", "Error");
-	ck_absent(e, "query");
-	ck_field_str(e, "pgsql.error_code", "28P01");
-	ck_field_str(e, "pgsql.error_severity", "FATAL");
-	ck_field_str(e, "pgsql.auth_method", "md5");
-	ck_field_str(e, "pgsql.user", "mallory");
-	ck_field_num(e, "client.bytes", rq);
-	ck_field_num(e, "server.bytes", rs);
-	ck_absent(e, "pgsql.num_rows");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "LOGIN");
+	th_ck_str(e, "status", "Error");
+	th_ck_absent(e, "query");
+	th_ck_str(e, "pgsql.error_code", "28P01");
+	th_ck_str(e, "pgsql.error_severity", "FATAL");
+	th_ck_str(e, "pgsql.auth_method", "md5");
+	th_ck_str(e, "pgsql.user", "mallory");
+	th_ck_num(e, "client.bytes", rq);
+	th_ck_num(e, "server.bytes", rs);
+	th_ck_absent(e, "pgsql.num_rows");
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
@@ -1052,8 +1015,8 @@ START_TEST(test_sasl_mechanism_and_abandoned_login)
 	be_error(&m, 'E', "FATAL", "28P01", "password authentication failed");
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "pgsql.auth_method", "SCRAM-SHA-256");
+	e = th_ev(h, 0);
+	th_ck_str(e, "pgsql.auth_method", "SCRAM-SHA-256");
 	cJSON_Delete(e);
 	th_free(h);
 	/* a client that leaves at the password prompt: no event */
@@ -1091,8 +1054,8 @@ START_TEST(test_ssl_declined_then_accepted)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "pgsql.user", "carol");
+	e = th_ev(h, 0);
+	th_ck_str(e, "pgsql.user", "carol");
 	cJSON_Delete(e);
 	th_free(h);
 	/* accepted: one event, then nothing is read */
@@ -1106,13 +1069,13 @@ START_TEST(test_ssl_declined_then_accepted)
 	th_gap(h, 1, 100);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "SSL");
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "client.bytes", 8);
-	ck_field_num(e, "server.bytes", 1);
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "SSL");
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "client.bytes", 8);
+	th_ck_num(e, "server.bytes", 1);
 	ck_note(e, "SSLRequest accepted");
-	ck_absent(e, "pgsql");
+	th_ck_absent(e, "pgsql");
 	cJSON_Delete(e);
 	th_free(h);
 	/* GSSENCRequest accepted */
@@ -1121,8 +1084,8 @@ START_TEST(test_ssl_declined_then_accepted)
 	cli(h, &m);
 	th_tcp(h, 1, "G", 1);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "GSSENC");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "GSSENC");
 	ck_note(e, "GSSENCRequest accepted");
 	cJSON_Delete(e);
 	th_free(h);
@@ -1131,8 +1094,8 @@ START_TEST(test_ssl_declined_then_accepted)
 	th_tcp(h, 0, tls, sizeof(tls));
 	th_tcp(h, 1, tls, sizeof(tls));
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "SSL");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "SSL");
 	ck_note(e, "direct SSL negotiation");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.messages, 1);
@@ -1152,11 +1115,11 @@ START_TEST(test_cancel_request)
 	mb_u32(&m, 0x12345678);
 	cli(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "CANCEL");
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "pgsql.cancel.process_id", 31337);
-	ck_field_num(e, "client.bytes", 16);
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "CANCEL");
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "pgsql.cancel.process_id", 31337);
+	th_ck_num(e, "client.bytes", 16);
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.messages, 1);
 	mb_free(&m);
@@ -1189,12 +1152,12 @@ START_TEST(test_send_response_csv)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "pgsql.num_rows", 5);
-	ck_field_str(e, "request", "SELECT * FROM t");
+	e = th_ev(h, 0);
+	th_ck_num(e, "pgsql.num_rows", 5);
+	th_ck_str(e, "request", "SELECT * FROM t");
 	/* Go's encoding/csv after Packetbeat's \n and \r rewriting; binary
 	 * values empty; 3 rows; at most 12 bytes of values a row */
-	ck_field_str(e, "response", "a,\"b,c\",bin\nx,y\\nz,\n\" lead\",\"q\"\"q\",\n\"\\.\",,\n");
+	th_ck_str(e, "response", "a,\"b,c\",bin\nx,y\\nz,\n\" lead\",\"q\"\"q\",\n\"\\.\",,\n");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -1208,8 +1171,8 @@ START_TEST(test_send_response_csv)
 	be_complete(&m, "SELECT 1");
 	be_ready(&m, 'I');
 	srv(h, &m);
-	e = ev(h, 0);
-	ck_field_str(e, "response", "a,\"b,c\",bin\n0123456789ab\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "response", "a,\"b,c\",bin\n0123456789ab\n");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -1218,10 +1181,10 @@ END_TEST
 
 START_TEST(test_conf_errors)
 {
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: pgsql\n  max_rows: 5\n"), 0);
-	ck_assert_int_lt(conf_rc("packetbeat.protocols:\n- type: pgsql\n  max_rows: -1\n"), 0);
-	ck_assert_int_lt(conf_rc("packetbeat.protocols:\n- type: pgsql\n  max_rows: lots\n"), 0);
-	ck_assert_int_lt(conf_rc("packetbeat.protocols:\n- type: pgsql\n  max_row_length: 99999999\n"), 0);
+	ck_assert_int_eq(th_conf_rc(pg(), "packetbeat.protocols:\n- type: pgsql\n  max_rows: 5\n"), 0);
+	ck_assert_int_lt(th_conf_rc(pg(), "packetbeat.protocols:\n- type: pgsql\n  max_rows: -1\n"), 0);
+	ck_assert_int_lt(th_conf_rc(pg(), "packetbeat.protocols:\n- type: pgsql\n  max_rows: lots\n"), 0);
+	ck_assert_int_lt(th_conf_rc(pg(), "packetbeat.protocols:\n- type: pgsql\n  max_row_length: 99999999\n"), 0);
 }
 END_TEST
 
@@ -1239,20 +1202,20 @@ START_TEST(test_unanswered_close_and_timeout)
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_expire(h, 6 * SEC);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Unmatched request");
-	ck_absent(e, "event.end");
+	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
 	/* the answer that comes late has no request any more */
 	be_complete(&m, "SELECT 1");
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_note(e, "Unmatched response");
-	ck_field_str(e, "pgsql.command_tag", "SELECT 1");
-	ck_field_num(e, "client.bytes", 0);
+	th_ck_str(e, "pgsql.command_tag", "SELECT 1");
+	th_ck_num(e, "client.bytes", 0);
 	cJSON_Delete(e);
 	/* a query pending at the end, and an answer cut by it */
 	fe_query(&m, "SELECT 1; SELECT 2");
@@ -1267,13 +1230,13 @@ START_TEST(test_unanswered_close_and_timeout)
 	th_fin(h, 0);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 4);
-	e = ev(h, 2);
-	ck_field_str(e, "query", "SELECT 1");
+	e = th_ev(h, 2);
+	th_ck_str(e, "query", "SELECT 1");
 	ck_note(e, "Response incomplete at end of stream");
-	ck_field_num(e, "pgsql.num_rows", 1);
+	th_ck_num(e, "pgsql.num_rows", 1);
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "query", "SELECT 2");
+	e = th_ev(h, 3);
+	th_ck_str(e, "query", "SELECT 2");
 	ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	mb_free(&m);
@@ -1293,7 +1256,7 @@ START_TEST(test_pending_cap)
 		cli(h, &m);
 	}
 	ck_assert_uint_eq(h->n_ev, 6);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Too many requests were pending");
 	cJSON_Delete(e);
 	mb_free(&m);
@@ -1318,9 +1281,9 @@ START_TEST(test_bad_length_resync)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "query", "SELECT 42");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", "SELECT 42");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	ck_assert_uint_ge(h->st.parse_errors, 1);
 	/* a server message of a type only a client sends */
@@ -1331,8 +1294,8 @@ START_TEST(test_bad_length_resync)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SELECT 43");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SELECT 43");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -1366,11 +1329,11 @@ START_TEST(test_long_messages)
 	th_tcp_split(h, 1, m.p, m.n, 1400);
 	m.n = 0;
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "SELECT");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "SELECT");
 	ck_note(e, "Query text truncated");
-	ck_field_num(e, "pgsql.num_rows", 1);
-	ck_field_num(e, "server.bytes", big + 11 + 14);
+	th_ck_num(e, "pgsql.num_rows", 1);
+	th_ck_num(e, "server.bytes", big + 11 + 14);
 	/* what the first 262144 bytes of the message hold */
 	ck_assert_uint_eq(strlen(th_str(e, "query")), (256u << 10) - 5);
 	cJSON_Delete(e);
@@ -1381,7 +1344,7 @@ START_TEST(test_long_messages)
 	ck_assert_uint_eq(h->n_ev, 1);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_note(e, "Response incomplete");
 	cJSON_Delete(e);
 	free(q);
@@ -1409,9 +1372,9 @@ START_TEST(test_gaps)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Packet loss while capturing the response");
-	ck_field_str(e, "pgsql.command_tag", "SELECT 3");
+	th_ck_str(e, "pgsql.command_tag", "SELECT 3");
 	cJSON_Delete(e);
 	/* a query lost whole: its answer comes unmatched */
 	th_gap(h, 0, 30);
@@ -1419,10 +1382,10 @@ START_TEST(test_gaps)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	ck_note(e, "Unmatched response");
 	ck_note(e, "Packet loss while capturing the request");
-	ck_field_str(e, "status", "Error");
+	th_ck_str(e, "status", "Error");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.unmatched_responses, 1);
 	mb_free(&m);
@@ -1450,14 +1413,14 @@ START_TEST(test_mid_stream)
 	be_ready(&m, 'I');
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Unmatched response");
-	ck_field_str(e, "pgsql.command_tag", "SELECT 9");
-	ck_field_num(e, "pgsql.num_rows", 1);
+	th_ck_str(e, "pgsql.command_tag", "SELECT 9");
+	th_ck_num(e, "pgsql.num_rows", 1);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SELECT 2");
-	ck_field_str(e, "client.ip", "10.0.0.1");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SELECT 2");
+	th_ck_str(e, "client.ip", "10.0.0.1");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);

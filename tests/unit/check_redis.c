@@ -32,17 +32,6 @@ static const struct pb_proto *redis(void)
 	return p;
 }
 
-static void load_conf(struct th *h, const char *yaml)
-{
-	struct pb_conf c;
-
-	ck_assert_int_eq(pb_conf_init(&c), 0);
-	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-	ck_assert_msg(h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0") == 0,
-		      "conf_load: %s", c.err);
-	pb_conf_release(&c);
-}
-
 /* a connection; yaml (or NULL) is a packetbeat.yml whose first protocol
  * entry is given to conf_load */
 static struct th *mk(const char *yaml)
@@ -50,56 +39,9 @@ static struct th *mk(const char *yaml)
 	struct th *h = th_new(redis(), 6, 40000, 6379);
 
 	if (yaml)
-		load_conf(h, yaml);
+		th_load_conf(h, yaml);
 	return h;
 }
-
-static int conf_rc(const char *yaml)
-{
-	struct th *h = th_new(redis(), 6, 40000, 6379);
-	struct pb_conf c;
-	int rc;
-
-	ck_assert_int_eq(pb_conf_init(&c), 0);
-	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
-	rc = h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0");
-	pb_conf_release(&c);
-	th_free(h);
-	return rc;
-}
-
-static void cli(struct th *h, const char *s)
-{
-	th_tcp(h, 0, s, strlen(s));
-}
-
-static void srv(struct th *h, const char *s)
-{
-	th_tcp(h, 1, s, strlen(s));
-}
-
-static cJSON *ev(struct th *h, unsigned i)
-{
-	cJSON *e = th_event(h, i);
-
-	ck_assert_msg(e != NULL, "no event %u (have %u)", i, h->n_ev);
-	return e;
-}
-
-#define ck_field_str(e, path, want) do { \
-	const char *got_ = th_str((e), (path)); \
-	ck_assert_msg(got_ && strcmp(got_, (want)) == 0, "%s: got '%s', want '%s'", \
-		      (path), got_ ? got_ : "(absent)", (want)); \
-} while (0)
-
-#define ck_field_num(e, path, want) do { \
-	double got_ = th_num((e), (path)); \
-	ck_assert_msg(got_ == (double)(want), "%s: got %.0f, want %.0f", (path), got_, \
-		      (double)(want)); \
-} while (0)
-
-#define ck_absent(e, path) \
-	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
 #define ck_note(e, note) \
 	ck_assert_msg(th_has_note((e), (note), 1), "note '%s' missing", (note))
@@ -107,9 +49,9 @@ static cJSON *ev(struct th *h, unsigned i)
 /* event i's redis.return_value is want */
 static void ck_rv(struct th *h, unsigned i, const char *want)
 {
-	cJSON *e = ev(h, i);
+	cJSON *e = th_ev(h, i);
 
-	ck_field_str(e, "redis.return_value", want);
+	th_ck_str(e, "redis.return_value", want);
 	cJSON_Delete(e);
 }
 
@@ -119,14 +61,14 @@ static void ck_pair(const char *rq, const char *rs, const char *query, const cha
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, rq);
-	srv(h, rs);
+	th_cli_s(h, rq);
+	th_srv_s(h, rs);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "query", query);
-	ck_field_str(e, "redis.return_value", rv);
-	ck_field_str(e, "status", "OK");
-	ck_field_num(e, "server.bytes", strlen(rs));
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", query);
+	th_ck_str(e, "redis.return_value", rv);
+	th_ck_str(e, "status", "OK");
+	th_ck_num(e, "server.bytes", strlen(rs));
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -158,37 +100,37 @@ START_TEST(test_set_get)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, SET1);
+	th_cli_s(h, SET1);
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, "+OK\r\n");
+	th_srv_s(h, "+OK\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "type", "redis");
-	ck_field_str(e, "status", "OK");
-	ck_field_str(e, "method", "SET");
-	ck_field_str(e, "resource", "key3");
-	ck_field_str(e, "query", "set key3 me");
-	ck_field_str(e, "redis.return_value", "OK");
-	ck_absent(e, "redis.error");
-	ck_absent(e, "request");
-	ck_absent(e, "response");
-	ck_absent(e, "error");
-	ck_field_str(e, "client.ip", "10.0.0.1");
-	ck_field_num(e, "server.port", 6379);
-	ck_field_num(e, "client.bytes", 31);
-	ck_field_num(e, "server.bytes", 5);
-	ck_field_str(e, "network.protocol", "redis");
-	ck_field_str(e, "event.dataset", "redis");
+	e = th_ev(h, 0);
+	th_ck_str(e, "type", "redis");
+	th_ck_str(e, "status", "OK");
+	th_ck_str(e, "method", "SET");
+	th_ck_str(e, "resource", "key3");
+	th_ck_str(e, "query", "set key3 me");
+	th_ck_str(e, "redis.return_value", "OK");
+	th_ck_absent(e, "redis.error");
+	th_ck_absent(e, "request");
+	th_ck_absent(e, "response");
+	th_ck_absent(e, "error");
+	th_ck_str(e, "client.ip", "10.0.0.1");
+	th_ck_num(e, "server.port", 6379);
+	th_ck_num(e, "client.bytes", 31);
+	th_ck_num(e, "server.bytes", 5);
+	th_ck_str(e, "network.protocol", "redis");
+	th_ck_str(e, "event.dataset", "redis");
 	cJSON_Delete(e);
-	cli(h, "*2\r\n$3\r\nget\r\n$4\r\nkey3\r\n");
-	srv(h, "$2\r\nme\r\n");
+	th_cli_s(h, "*2\r\n$3\r\nget\r\n$4\r\nkey3\r\n");
+	th_srv_s(h, "$2\r\nme\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "method", "GET");
-	ck_field_str(e, "query", "get key3");
-	ck_field_str(e, "redis.return_value", "me");
-	ck_field_num(e, "client.bytes", 23);
-	ck_field_num(e, "server.bytes", 8);
+	e = th_ev(h, 1);
+	th_ck_str(e, "method", "GET");
+	th_ck_str(e, "query", "get key3");
+	th_ck_str(e, "redis.return_value", "me");
+	th_ck_num(e, "client.bytes", 23);
+	th_ck_num(e, "server.bytes", 8);
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.transactions, 2);
 	th_close(h);
@@ -202,22 +144,22 @@ START_TEST(test_error_reply)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*2\r\n$4\r\nllen\r\n$4\r\nkey3\r\n");
-	srv(h, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "method", "LLEN");
-	ck_field_str(e, "redis.error",
+	th_cli_s(h, "*2\r\n$4\r\nllen\r\n$4\r\nkey3\r\n");
+	th_srv_s(h, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "method", "LLEN");
+	th_ck_str(e, "redis.error",
 		     "WRONGTYPE Operation against a key holding the wrong kind of value");
-	ck_absent(e, "redis.return_value");
-	ck_absent(e, "error");
+	th_ck_absent(e, "redis.return_value");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
 	/* RESP3 bulk error */
-	cli(h, "*1\r\n$4\r\nping\r\n");
-	srv(h, "!21\r\nSYNTAX invalid syntax\r\n");
-	e = ev(h, 1);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "redis.error", "SYNTAX invalid syntax");
+	th_cli_s(h, "*1\r\n$4\r\nping\r\n");
+	th_srv_s(h, "!21\r\nSYNTAX invalid syntax\r\n");
+	e = th_ev(h, 1);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "redis.error", "SYNTAX invalid syntax");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -298,10 +240,10 @@ START_TEST(test_split_every_byte)
 
 	run_conv(ref, strlen(CONV_RQ) + strlen(CONV_RS));
 	ck_assert_uint_eq(ref->n_ev, 5);
-	e = ev(ref, 2);
-	ck_field_str(e, "query", "GET \"in line\"");
-	ck_field_str(e, "resource", "in line");
-	ck_field_str(e, "redis.return_value", "nil");
+	e = th_ev(ref, 2);
+	th_ck_str(e, "query", "GET \"in line\"");
+	th_ck_str(e, "resource", "in line");
+	th_ck_str(e, "redis.return_value", "nil");
 	cJSON_Delete(e);
 	ck_rv(ref, 3, "{a: 1, b: 2}");
 	ck_rv(ref, 4, "PONG");
@@ -328,16 +270,16 @@ START_TEST(test_pipelining)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n"
+	th_cli_s(h, "*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n"
 	       "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, ":1\r\n:2\r\n$1\r\n2\r\n");
+	th_srv_s(h, ":1\r\n:2\r\n$1\r\n2\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
 	ck_rv(h, 0, "1");
 	ck_rv(h, 1, "2");
-	e = ev(h, 2);
-	ck_field_str(e, "method", "GET");
-	ck_field_str(e, "redis.return_value", "2");
+	e = th_ev(h, 2);
+	th_ck_str(e, "method", "GET");
+	th_ck_str(e, "redis.return_value", "2");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -352,7 +294,7 @@ START_TEST(test_large_value)
 	cJSON *e;
 	const char *rv;
 
-	cli(h, "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
 	n = (size_t)sprintf(big, "$%d\r\n", 100000);
 	memset(big + n, 'v', 100000);
 	memcpy(big + n + 100000, "\r\n", 2);
@@ -360,8 +302,8 @@ START_TEST(test_large_value)
 	/* streamed in small pieces: nothing waits for the whole value */
 	th_tcp_split(h, 1, big, n, 1000);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_num(e, "server.bytes", n);
+	e = th_ev(h, 0);
+	th_ck_num(e, "server.bytes", n);
 	rv = th_str(e, "redis.return_value");
 	ck_assert_ptr_nonnull(rv);
 	ck_assert_uint_eq(strlen(rv), 4096 + 3);
@@ -372,13 +314,13 @@ START_TEST(test_large_value)
 	memset(big, 'w', 100000);
 	memcpy(big + 100000, "\r\n", 2);
 	th_tcp_split(h, 0, big, 100002, 1460);
-	srv(h, "+OK\r\n");
-	e = ev(h, 1);
-	ck_field_num(e, "client.bytes", strlen(hdr) + 100002);
+	th_srv_s(h, "+OK\r\n");
+	e = th_ev(h, 1);
+	th_ck_num(e, "client.bytes", strlen(hdr) + 100002);
 	rv = th_str(e, "query");
 	ck_assert_uint_eq(strlen(rv), 4096 + 3);
 	ck_assert(strncmp(rv, "SET big www", 11) == 0);
-	ck_field_str(e, "resource", "big");
+	th_ck_str(e, "resource", "big");
 	cJSON_Delete(e);
 	free(big);
 	th_free(h);
@@ -397,13 +339,13 @@ START_TEST(test_large_array)
 	pb_buf_addf(&b, "*500\r\n");
 	for (i = 1; i <= 500; i++)
 		pb_buf_addf(&b, "$11\r\nelement-%03d\r\n", i);
-	cli(h, "*4\r\n$6\r\nLRANGE\r\n$7\r\nbiglist\r\n$1\r\n0\r\n$2\r\n-1\r\n");
+	th_cli_s(h, "*4\r\n$6\r\nLRANGE\r\n$7\r\nbiglist\r\n$1\r\n0\r\n$2\r\n-1\r\n");
 	th_tcp(h, 1, b.data, b.len);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	rv = th_str(e, "redis.return_value");
 	ck_assert(strncmp(rv, "[element-001, element-002, ", 27) == 0);
 	ck_assert_uint_eq(strlen(rv), 4096 + 3);
-	ck_field_num(e, "server.bytes", b.len);
+	th_ck_num(e, "server.bytes", b.len);
 	cJSON_Delete(e);
 	pb_buf_release(&b);
 	th_free(h);
@@ -418,24 +360,24 @@ START_TEST(test_inline)
 	cJSON *e;
 
 	/* a telnet session: lines, quotes, an empty line (nothing runs) */
-	cli(h, "set k 'it''s'\r\n\r\nSET \"a b\" \"x\\x41\\n\"\r\nping\n");
-	srv(h, "+OK\r\n+OK\r\n+PONG\r\n");
+	th_cli_s(h, "set k 'it''s'\r\n\r\nSET \"a b\" \"x\\x41\\n\"\r\nping\n");
+	th_srv_s(h, "+OK\r\n+OK\r\n+PONG\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "SET");
-	ck_field_str(e, "resource", "k");
-	ck_field_str(e, "query", "set k 'it''s'");
-	ck_field_num(e, "client.bytes", 15);
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "SET");
+	th_ck_str(e, "resource", "k");
+	th_ck_str(e, "query", "set k 'it''s'");
+	th_ck_num(e, "client.bytes", 15);
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "resource", "a b");
-	ck_field_str(e, "query", "SET \"a b\" \"x\\x41\\n\"");
-	ck_field_num(e, "client.bytes", 21);
+	e = th_ev(h, 1);
+	th_ck_str(e, "resource", "a b");
+	th_ck_str(e, "query", "SET \"a b\" \"x\\x41\\n\"");
+	th_ck_num(e, "client.bytes", 21);
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "method", "PING");
-	ck_field_str(e, "query", "ping");
-	ck_absent(e, "resource");
+	e = th_ev(h, 2);
+	th_ck_str(e, "method", "PING");
+	th_ck_str(e, "query", "ping");
+	th_ck_absent(e, "resource");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -450,8 +392,8 @@ START_TEST(test_inline_too_long)
 	th_tcp(h, 0, line, 70000);
 	ck_assert_uint_eq(h->st.parse_errors, 1);
 	/* the next command is read again once a line starts with '*' */
-	cli(h, "\r\n*1\r\n$4\r\nPING\r\n");
-	srv(h, "+PONG\r\n");
+	th_cli_s(h, "\r\n*1\r\n$4\r\nPING\r\n");
+	th_srv_s(h, "+PONG\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
 	free(line);
 	th_free(h);
@@ -466,15 +408,15 @@ static void ck_query(const char *rq, const char *query, const char *resource)
 	cJSON *e;
 
 	h->common.send_request = 1;
-	cli(h, rq);
-	srv(h, "+OK\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "query", query);
-	ck_field_str(e, "request", query);
+	th_cli_s(h, rq);
+	th_srv_s(h, "+OK\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", query);
+	th_ck_str(e, "request", query);
 	if (resource)
-		ck_field_str(e, "resource", resource);
+		th_ck_str(e, "resource", resource);
 	else
-		ck_absent(e, "resource");
+		th_ck_absent(e, "resource");
 	ck_assert_msg(strstr(h->ev[0], "s3cr3t") == NULL, "secret written: %s", h->ev[0]);
 	cJSON_Delete(e);
 	th_free(h);
@@ -507,40 +449,40 @@ START_TEST(test_two_word_methods)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n"
+	th_cli_s(h, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n"
 	       "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$3\r\napp\r\n"
 	       "*3\r\n$6\r\nOBJECT\r\n$8\r\nENCODING\r\n$1\r\nk\r\n"
 	       "*2\r\n$7\r\nCOMMAND\r\n$4\r\nDOCS\r\n"
 	       "*2\r\n$6\r\nCLIENT\r\n$3\r\n123\r\n"
 	       "*1\r\n$6\r\nFOOBAR\r\n");
-	srv(h, "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n+OK\r\n$8\r\nlistpack\r\n*0\r\n"
+	th_srv_s(h, "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n+OK\r\n$8\r\nlistpack\r\n*0\r\n"
 	       "-ERR unknown subcommand\r\n-ERR unknown command 'FOOBAR'\r\n");
 	ck_assert_uint_eq(h->n_ev, 6);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "CONFIG GET");
-	ck_field_str(e, "resource", "maxmemory");
-	ck_field_str(e, "redis.return_value", "[maxmemory, 0]");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "CONFIG GET");
+	th_ck_str(e, "resource", "maxmemory");
+	th_ck_str(e, "redis.return_value", "[maxmemory, 0]");
 	cJSON_Delete(e);
-	e = ev(h, 1);
-	ck_field_str(e, "method", "CLIENT SETNAME");
-	ck_field_str(e, "resource", "app");
+	e = th_ev(h, 1);
+	th_ck_str(e, "method", "CLIENT SETNAME");
+	th_ck_str(e, "resource", "app");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "method", "OBJECT ENCODING");
-	ck_field_str(e, "resource", "k");
+	e = th_ev(h, 2);
+	th_ck_str(e, "method", "OBJECT ENCODING");
+	th_ck_str(e, "resource", "k");
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "method", "COMMAND DOCS");
-	ck_absent(e, "resource");
+	e = th_ev(h, 3);
+	th_ck_str(e, "method", "COMMAND DOCS");
+	th_ck_absent(e, "resource");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "method", "CLIENT");
-	ck_field_str(e, "resource", "123");
+	e = th_ev(h, 4);
+	th_ck_str(e, "method", "CLIENT");
+	th_ck_str(e, "resource", "123");
 	cJSON_Delete(e);
-	e = ev(h, 5);
-	ck_field_str(e, "method", "FOOBAR");
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "redis.error", "ERR unknown command 'FOOBAR'");
+	e = th_ev(h, 5);
+	th_ck_str(e, "method", "FOOBAR");
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "redis.error", "ERR unknown command 'FOOBAR'");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -553,9 +495,9 @@ START_TEST(test_nul_bytes)
 
 	th_tcp(h, 0, "*2\r\n$3\r\nGET\r\n$3\r\na\0b\r\n", 22);
 	th_tcp(h, 1, "$3\r\nx\0y\r\n", 9);
-	e = ev(h, 0);
-	ck_field_str(e, "resource", "a\\x00b");
-	ck_field_str(e, "query", "GET a\\x00b");
+	e = th_ev(h, 0);
+	th_ck_str(e, "resource", "a\\x00b");
+	th_ck_str(e, "query", "GET a\\x00b");
 	cJSON_Delete(e);
 	ck_assert(strstr(h->ev[0], "\"return_value\":\"x\\u0000y\"") != NULL);
 	th_free(h);
@@ -569,25 +511,25 @@ START_TEST(test_multi_exec)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+	th_cli_s(h, "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
 	       "*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n");
-	srv(h, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:2\r\n");
+	th_srv_s(h, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:2\r\n");
 	ck_assert_uint_eq(h->n_ev, 4);
 	ck_rv(h, 0, "OK");
 	ck_rv(h, 1, "QUEUED");
 	ck_rv(h, 2, "QUEUED");
-	e = ev(h, 3);
-	ck_field_str(e, "method", "EXEC");
-	ck_field_str(e, "redis.return_value", "[OK, 2]");
-	ck_field_str(e, "status", "OK");
+	e = th_ev(h, 3);
+	th_ck_str(e, "method", "EXEC");
+	th_ck_str(e, "redis.return_value", "[OK, 2]");
+	th_ck_str(e, "status", "OK");
 	cJSON_Delete(e);
 	/* a queued command refused, EXEC aborted */
-	cli(h, "*1\r\n$5\r\nMULTI\r\n*1\r\n$6\r\nFOOBAR\r\n*1\r\n$4\r\nEXEC\r\n");
-	srv(h, "+OK\r\n-ERR unknown command\r\n-EXECABORT Transaction discarded\r\n");
+	th_cli_s(h, "*1\r\n$5\r\nMULTI\r\n*1\r\n$6\r\nFOOBAR\r\n*1\r\n$4\r\nEXEC\r\n");
+	th_srv_s(h, "+OK\r\n-ERR unknown command\r\n-EXECABORT Transaction discarded\r\n");
 	ck_assert_uint_eq(h->n_ev, 7);
-	e = ev(h, 6);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "redis.error", "EXECABORT Transaction discarded");
+	e = th_ev(h, 6);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "redis.error", "EXECABORT Transaction discarded");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -598,25 +540,25 @@ START_TEST(test_client_reply)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "CLIENT REPLY OFF\r\nSET a 1\r\nCLIENT REPLY ON\r\nGET a\r\n"
+	th_cli_s(h, "CLIENT REPLY OFF\r\nSET a 1\r\nCLIENT REPLY ON\r\nGET a\r\n"
 	       "CLIENT REPLY SKIP\r\nSET b 2\r\nGET b\r\n");
 	/* the commands that get no reply are written at once */
 	ck_assert_uint_eq(h->n_ev, 4);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SET a 1");
-	ck_field_str(e, "status", "OK");
-	ck_absent(e, "error");
-	ck_absent(e, "event.end");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SET a 1");
+	th_ck_str(e, "status", "OK");
+	th_ck_absent(e, "error");
+	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
-	srv(h, "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n");
+	th_srv_s(h, "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n");
 	ck_assert_uint_eq(h->n_ev, 7);
-	e = ev(h, 4);
-	ck_field_str(e, "query", "CLIENT REPLY ON");
-	ck_field_str(e, "redis.return_value", "OK");
+	e = th_ev(h, 4);
+	th_ck_str(e, "query", "CLIENT REPLY ON");
+	th_ck_str(e, "redis.return_value", "OK");
 	cJSON_Delete(e);
-	e = ev(h, 6);
-	ck_field_str(e, "query", "GET b");
-	ck_field_str(e, "redis.return_value", "2");
+	e = th_ev(h, 6);
+	th_ck_str(e, "query", "GET b");
+	th_ck_str(e, "redis.return_value", "2");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.messages, 4);
 	ck_assert_uint_eq(h->st.transactions, 3);
@@ -631,63 +573,63 @@ START_TEST(test_pubsub_resp2)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*3\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n$6\r\nalerts\r\n");
-	srv(h, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
+	th_cli_s(h, "*3\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n$6\r\nalerts\r\n");
+	th_srv_s(h, "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
 	ck_assert_uint_eq(h->n_ev, 0);
-	srv(h, "*3\r\n$9\r\nsubscribe\r\n$6\r\nalerts\r\n:2\r\n");
+	th_srv_s(h, "*3\r\n$9\r\nsubscribe\r\n$6\r\nalerts\r\n:2\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "SUBSCRIBE");
-	ck_field_str(e, "resource", "news");
-	ck_field_str(e, "redis.return_value", "[[subscribe, news, 1], [subscribe, alerts, 2]]");
-	ck_field_num(e, "server.bytes", 33 + 35);
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "SUBSCRIBE");
+	th_ck_str(e, "resource", "news");
+	th_ck_str(e, "redis.return_value", "[[subscribe, news, 1], [subscribe, alerts, 2]]");
+	th_ck_num(e, "server.bytes", 33 + 35);
 	cJSON_Delete(e);
 	/* messages answer nothing */
-	srv(h, "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n"
+	th_srv_s(h, "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n"
 	       "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$1\r\nx\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 1);
-	ck_field_str(e, "status", "OK");
-	ck_absent(e, "method");
-	ck_absent(e, "query");
-	ck_field_str(e, "redis.return_value", "[message, news, hello]");
-	ck_field_str(e, "redis.push.type", "message");
-	ck_field_str(e, "redis.push.channel", "news");
-	ck_field_str(e, "client.ip", "10.0.0.1");
-	ck_absent(e, "error");
+	e = th_ev(h, 1);
+	th_ck_str(e, "status", "OK");
+	th_ck_absent(e, "method");
+	th_ck_absent(e, "query");
+	th_ck_str(e, "redis.return_value", "[message, news, hello]");
+	th_ck_str(e, "redis.push.type", "message");
+	th_ck_str(e, "redis.push.channel", "news");
+	th_ck_str(e, "client.ip", "10.0.0.1");
+	th_ck_absent(e, "error");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "redis.push.pattern", "n*");
-	ck_field_str(e, "redis.push.channel", "news");
+	e = th_ev(h, 2);
+	th_ck_str(e, "redis.push.pattern", "n*");
+	th_ck_str(e, "redis.push.channel", "news");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.messages, 2);
 	/* PING in subscribed mode, then a message, then its pong */
-	cli(h, "*1\r\n$4\r\nPING\r\n");
-	srv(h, "*3\r\n$7\r\nmessage\r\n$6\r\nalerts\r\n$4\r\nfire\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+	th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
+	th_srv_s(h, "*3\r\n$7\r\nmessage\r\n$6\r\nalerts\r\n$4\r\nfire\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 5);
 	ck_rv(h, 3, "[message, alerts, fire]");
-	e = ev(h, 4);
-	ck_field_str(e, "method", "PING");
-	ck_field_str(e, "redis.return_value", "[pong, ]");
+	e = th_ev(h, 4);
+	th_ck_str(e, "method", "PING");
+	th_ck_str(e, "redis.return_value", "[pong, ]");
 	cJSON_Delete(e);
 	/* UNSUBSCRIBE from all: one confirmation per channel */
-	cli(h, "*1\r\n$11\r\nUNSUBSCRIBE\r\n*1\r\n$4\r\nPING\r\n");
-	srv(h, "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+	th_cli_s(h, "*1\r\n$11\r\nUNSUBSCRIBE\r\n*1\r\n$4\r\nPING\r\n");
+	th_srv_s(h, "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:1\r\n"
 	       "*3\r\n$11\r\nunsubscribe\r\n$6\r\nalerts\r\n:0\r\n+PONG\r\n");
 	ck_assert_uint_eq(h->n_ev, 7);
-	e = ev(h, 5);
-	ck_field_str(e, "method", "UNSUBSCRIBE");
-	ck_field_str(e, "redis.return_value",
+	e = th_ev(h, 5);
+	th_ck_str(e, "method", "UNSUBSCRIBE");
+	th_ck_str(e, "redis.return_value",
 		     "[[unsubscribe, news, 1], [unsubscribe, alerts, 0]]");
 	cJSON_Delete(e);
 	ck_rv(h, 6, "PONG");
 	/* out of subscribed mode, an array that looks like a message is a
 	 * reply like any other */
-	cli(h, "*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n");
-	srv(h, "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nb\r\n");
-	e = ev(h, 7);
-	ck_field_str(e, "method", "LRANGE");
-	ck_absent(e, "redis.push");
+	th_cli_s(h, "*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n");
+	th_srv_s(h, "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nb\r\n");
+	e = th_ev(h, 7);
+	th_ck_str(e, "method", "LRANGE");
+	th_ck_absent(e, "redis.push");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -698,48 +640,48 @@ START_TEST(test_pubsub_resp3)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n");
-	srv(h, ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+	th_cli_s(h, "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n");
+	th_srv_s(h, ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "SUBSCRIBE");
-	ck_field_str(e, "redis.return_value", "[subscribe, ch, 1]");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "SUBSCRIBE");
+	th_ck_str(e, "redis.return_value", "[subscribe, ch, 1]");
 	cJSON_Delete(e);
 	/* in RESP3 ordinary commands go on while subscribed; pushes come
 	 * between their replies */
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-	srv(h, ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	th_srv_s(h, ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "redis.push.type", "message");
-	ck_field_str(e, "redis.return_value", "[message, ch, hi]");
+	e = th_ev(h, 1);
+	th_ck_str(e, "redis.push.type", "message");
+	th_ck_str(e, "redis.return_value", "[message, ch, hi]");
 	cJSON_Delete(e);
-	srv(h, "_\r\n");
-	e = ev(h, 2);
-	ck_field_str(e, "method", "GET");
-	ck_field_str(e, "redis.return_value", "nil");
+	th_srv_s(h, "_\r\n");
+	e = th_ev(h, 2);
+	th_ck_str(e, "method", "GET");
+	th_ck_str(e, "redis.return_value", "nil");
 	cJSON_Delete(e);
 	/* client-side caching: an invalidation push while SET waits */
-	cli(h, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n1\r\n");
-	srv(h, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n");
+	th_cli_s(h, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n1\r\n");
+	th_srv_s(h, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n");
 	ck_assert_uint_eq(h->n_ev, 5);
-	e = ev(h, 3);
-	ck_field_str(e, "redis.push.type", "invalidate");
-	ck_field_str(e, "redis.return_value", "[invalidate, [k]]");
-	ck_absent(e, "redis.push.channel");
+	e = th_ev(h, 3);
+	th_ck_str(e, "redis.push.type", "invalidate");
+	th_ck_str(e, "redis.return_value", "[invalidate, [k]]");
+	th_ck_absent(e, "redis.push.channel");
 	cJSON_Delete(e);
-	e = ev(h, 4);
-	ck_field_str(e, "method", "SET");
-	ck_field_str(e, "redis.return_value", "OK");
+	e = th_ev(h, 4);
+	th_ck_str(e, "method", "SET");
+	th_ck_str(e, "redis.return_value", "OK");
 	cJSON_Delete(e);
 	th_free(h);
 	h = mk(NULL);
-	cli(h, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n1\r\n");
-	srv(h, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n");
+	th_cli_s(h, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n1\r\n");
+	th_srv_s(h, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n+OK\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "method", "SET");
-	ck_field_str(e, "redis.return_value", "OK");
+	e = th_ev(h, 1);
+	th_ck_str(e, "method", "SET");
+	th_ck_str(e, "redis.return_value", "OK");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -750,15 +692,15 @@ START_TEST(test_monitor)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*1\r\n$7\r\nMONITOR\r\n");
-	srv(h, "+OK\r\n+1700000000.123456 [0 10.0.0.9:5000] \"get\" \"k\"\r\n");
+	th_cli_s(h, "*1\r\n$7\r\nMONITOR\r\n");
+	th_srv_s(h, "+OK\r\n+1700000000.123456 [0 10.0.0.9:5000] \"get\" \"k\"\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "redis.push.type", "monitor");
-	ck_field_str(e, "redis.return_value", "1700000000.123456 [0 10.0.0.9:5000] \"get\" \"k\"");
+	e = th_ev(h, 1);
+	th_ck_str(e, "redis.push.type", "monitor");
+	th_ck_str(e, "redis.return_value", "1700000000.123456 [0 10.0.0.9:5000] \"get\" \"k\"");
 	cJSON_Delete(e);
-	cli(h, "*1\r\n$5\r\nRESET\r\n");
-	srv(h, "+RESET\r\n");
+	th_cli_s(h, "*1\r\n$5\r\nRESET\r\n");
+	th_srv_s(h, "+RESET\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
 	ck_rv(h, 2, "RESET");
 	th_free(h);
@@ -770,15 +712,15 @@ START_TEST(test_psync)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
-	srv(h, "+FULLRESYNC 8de1787ba490483314a4d30f1c628bc5025eb761 0\r\n$5\r\nREDIS*1\r\n$4\r\nPING\r\n");
+	th_cli_s(h, "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n");
+	th_srv_s(h, "+FULLRESYNC 8de1787ba490483314a4d30f1c628bc5025eb761 0\r\n$5\r\nREDIS*1\r\n$4\r\nPING\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "PSYNC");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "PSYNC");
 	cJSON_Delete(e);
 	/* the replication stream is not read */
-	srv(h, "garbage \x01\x02 *1\r\n");
-	cli(h, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n");
+	th_srv_s(h, "garbage \x01\x02 *1\r\n");
+	th_cli_s(h, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n");
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
 	ck_assert_uint_eq(h->st.parse_errors, 0);
@@ -793,31 +735,31 @@ START_TEST(test_queue_max_messages)
 	struct th *h = mk("packetbeat.protocols:\n- type: redis\n  queue_max_messages: 2\n");
 	cJSON *e;
 
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"
 	       "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
 	/* the oldest goes out unanswered when the third comes */
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "resource", "a");
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "resource", "a");
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Too many pipelined requests");
 	ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
-	srv(h, "$1\r\nA\r\n$1\r\nB\r\n$1\r\nC\r\n");
+	th_srv_s(h, "$1\r\nA\r\n$1\r\nB\r\n$1\r\nC\r\n");
 	ck_assert_uint_eq(h->n_ev, 4);
 	/* a's reply is written alone; b and c keep their own */
-	e = ev(h, 1);
-	ck_absent(e, "method");
-	ck_field_str(e, "redis.return_value", "A");
+	e = th_ev(h, 1);
+	th_ck_absent(e, "method");
+	th_ck_str(e, "redis.return_value", "A");
 	ck_note(e, "Response to a request written before without it");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "resource", "b");
-	ck_field_str(e, "redis.return_value", "B");
+	e = th_ev(h, 2);
+	th_ck_str(e, "resource", "b");
+	th_ck_str(e, "redis.return_value", "B");
 	cJSON_Delete(e);
-	e = ev(h, 3);
-	ck_field_str(e, "resource", "c");
-	ck_field_str(e, "redis.return_value", "C");
+	e = th_ev(h, 3);
+	th_ck_str(e, "resource", "c");
+	th_ck_str(e, "redis.return_value", "C");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -828,11 +770,11 @@ START_TEST(test_queue_max_bytes)
 	struct th *h = mk("packetbeat.protocols:\n- type: redis\n  queue_max_bytes: 40\n");
 
 	/* 20 bytes each: the third would make 60 */
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
 	ck_assert_uint_eq(h->n_ev, 0);
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	srv(h, "$1\r\nA\r\n$1\r\nB\r\n$1\r\nC\r\n");
+	th_srv_s(h, "$1\r\nA\r\n$1\r\nB\r\n$1\r\nC\r\n");
 	ck_assert_uint_eq(h->n_ev, 4);
 	ck_rv(h, 3, "C");
 	th_free(h);
@@ -844,23 +786,23 @@ START_TEST(test_unmatched)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	srv(h, "+OK\r\n");
+	th_srv_s(h, "+OK\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
 	ck_note(e, "Unmatched response");
-	ck_field_str(e, "redis.return_value", "OK");
-	ck_field_str(e, "client.ip", "10.0.0.1");
+	th_ck_str(e, "redis.return_value", "OK");
+	th_ck_str(e, "client.ip", "10.0.0.1");
 	cJSON_Delete(e);
-	cli(h, SET1);
+	th_cli_s(h, SET1);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "query", "set key3 me");
+	e = th_ev(h, 1);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "query", "set key3 me");
 	ck_note(e, "Unmatched request");
-	ck_absent(e, "redis");
-	ck_absent(e, "event.end");
+	th_ck_absent(e, "redis");
+	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.unmatched_requests, 1);
 	ck_assert_uint_eq(h->st.unmatched_responses, 1);
@@ -873,26 +815,26 @@ START_TEST(test_timeout)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n");
+	th_cli_s(h, "*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n");
 	th_expire(h, 5 * SEC);
 	ck_assert_uint_eq(h->n_ev, 0);
 	th_expire(h, 6 * SEC);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "method", "BLPOP");
+	e = th_ev(h, 0);
+	th_ck_str(e, "method", "BLPOP");
 	ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	/* its reply comes at last: alone; the next pair is right */
-	cli(h, "*1\r\n$4\r\nPING\r\n");
-	srv(h, "*2\r\n$1\r\nq\r\n$1\r\nx\r\n+PONG\r\n");
+	th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
+	th_srv_s(h, "*2\r\n$1\r\nq\r\n$1\r\nx\r\n+PONG\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 1);
-	ck_field_str(e, "redis.return_value", "[q, x]");
+	e = th_ev(h, 1);
+	th_ck_str(e, "redis.return_value", "[q, x]");
 	ck_note(e, "Response to a request written before without it");
 	cJSON_Delete(e);
-	e = ev(h, 2);
-	ck_field_str(e, "method", "PING");
-	ck_field_str(e, "redis.return_value", "PONG");
+	e = th_ev(h, 2);
+	th_ck_str(e, "method", "PING");
+	th_ck_str(e, "redis.return_value", "PONG");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -905,28 +847,28 @@ START_TEST(test_gap_in_replies)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
-	srv(h, "$10\r\nabc");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
+	th_srv_s(h, "$10\r\nabc");
 	th_gap(h, 1, 100);
 	/* both requests go out: which replies were lost is not known */
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	/* the rest of a lost reply, then a reply: alone */
-	srv(h, "xyz\r\n$1\r\nB\r\n");
+	th_srv_s(h, "xyz\r\n$1\r\nB\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
-	e = ev(h, 2);
-	ck_field_str(e, "redis.return_value", "B");
+	e = th_ev(h, 2);
+	th_ck_str(e, "redis.return_value", "B");
 	ck_note(e, "Response not paired: requests were lost before it");
 	cJSON_Delete(e);
 	/* a request sent after that, answered after it: paired again */
-	cli(h, "*1\r\n$4\r\nPING\r\n");
-	srv(h, "+PONG\r\n");
+	th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
+	th_srv_s(h, "+PONG\r\n");
 	ck_assert_uint_eq(h->n_ev, 4);
-	e = ev(h, 3);
-	ck_field_str(e, "method", "PING");
-	ck_field_str(e, "redis.return_value", "PONG");
+	e = th_ev(h, 3);
+	th_ck_str(e, "method", "PING");
+	th_ck_str(e, "redis.return_value", "PONG");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.parse_errors, 0);
 	th_free(h);
@@ -938,27 +880,27 @@ START_TEST(test_gap_in_requests)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1");
 	th_gap(h, 0, 50);
 	/* the request cut by the gap is written with what was read */
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "query", "GET");
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", "GET");
 	ck_note(e, "Packet loss while capturing the request");
 	cJSON_Delete(e);
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
 	/* a's reply pairs (a was read before the gap) */
-	srv(h, "$1\r\nA\r\n");
-	e = ev(h, 1);
-	ck_field_str(e, "resource", "a");
-	ck_field_str(e, "redis.return_value", "A");
+	th_srv_s(h, "$1\r\nA\r\n");
+	e = th_ev(h, 1);
+	th_ck_str(e, "resource", "a");
+	th_ck_str(e, "redis.return_value", "A");
 	cJSON_Delete(e);
 	/* the next one may answer the lost request; c is the only one
 	 * waiting and the reply came after it: taken as c's */
-	srv(h, "$1\r\nC\r\n");
-	e = ev(h, 2);
-	ck_field_str(e, "resource", "c");
-	ck_field_str(e, "redis.return_value", "C");
+	th_srv_s(h, "$1\r\nC\r\n");
+	e = th_ev(h, 2);
+	th_ck_str(e, "resource", "c");
+	th_ck_str(e, "redis.return_value", "C");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -969,21 +911,21 @@ START_TEST(test_fin_mid_reply)
 	struct th *h = mk(NULL);
 	cJSON *e;
 
-	cli(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
-	srv(h, "$10\r\nabc");
+	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+	th_srv_s(h, "$10\r\nabc");
 	th_fin(h, 1);
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "status", "Error");
-	ck_field_str(e, "redis.return_value", "abc");
+	e = th_ev(h, 0);
+	th_ck_str(e, "status", "Error");
+	th_ck_str(e, "redis.return_value", "abc");
 	ck_note(e, "Response incomplete at end of stream");
 	cJSON_Delete(e);
 	/* a request cut by the client's FIN is written alone */
-	cli(h, "SET a");
+	th_cli_s(h, "SET a");
 	th_fin(h, 0);
 	ck_assert_uint_eq(h->n_ev, 2);
-	e = ev(h, 1);
-	ck_field_str(e, "query", "SET a");
+	e = th_ev(h, 1);
+	th_ck_str(e, "query", "SET a");
 	ck_note(e, "Request incomplete at end of stream");
 	cJSON_Delete(e);
 	th_close(h);
@@ -999,12 +941,12 @@ START_TEST(test_mid_stream)
 
 	h->c.mid_stream[0] = h->c.mid_stream[1] = 1;
 	/* the tail of a request and of a reply, then whole ones */
-	cli(h, "ue\r\nGET x\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-	srv(h, "abc\r\n$1\r\nv\r\n");
+	th_cli_s(h, "ue\r\nGET x\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	th_srv_s(h, "abc\r\n$1\r\nv\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
-	e = ev(h, 0);
-	ck_field_str(e, "query", "GET k");
-	ck_field_str(e, "redis.return_value", "v");
+	e = th_ev(h, 0);
+	th_ck_str(e, "query", "GET k");
+	th_ck_str(e, "redis.return_value", "v");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.parse_errors, 0);
 	th_free(h);
@@ -1018,18 +960,18 @@ START_TEST(test_server_is_endpoint0)
 
 	th_tcp(h, 1, SET1, strlen(SET1));
 	th_tcp(h, 0, "+OK\r\n", 5);
-	e = ev(h, 0);
-	ck_field_str(e, "client.ip", "10.0.0.2");
-	ck_field_num(e, "client.port", 40000);
-	ck_field_str(e, "server.ip", "10.0.0.1");
-	ck_field_str(e, "method", "SET");
+	e = th_ev(h, 0);
+	th_ck_str(e, "client.ip", "10.0.0.2");
+	th_ck_num(e, "client.port", 40000);
+	th_ck_str(e, "server.ip", "10.0.0.1");
+	th_ck_str(e, "method", "SET");
 	cJSON_Delete(e);
 	th_free(h);
 	/* neither port is Redis's: the first bytes tell */
 	h = th_new(redis(), 6, 5000, 6000);
 	th_tcp(h, 0, "+OK\r\n", 5);
-	e = ev(h, 0);
-	ck_field_str(e, "client.ip", "10.0.0.2");
+	e = th_ev(h, 0);
+	th_ck_str(e, "client.ip", "10.0.0.2");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1057,9 +999,9 @@ START_TEST(test_hostile)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct th *h = mk(NULL);
 
-		cli(h, SET1);
-		srv(h, bad[i]);
-		srv(h, "\r\n");
+		th_cli_s(h, SET1);
+		th_srv_s(h, bad[i]);
+		th_srv_s(h, "\r\n");
 		th_close(h);
 		if (i == 5) {            /* "*?\r\n.x\r\n" is an empty array */
 			ck_assert_uint_eq(h->st.parse_errors, 0);
@@ -1070,7 +1012,7 @@ START_TEST(test_hostile)
 			      (unsigned long long)h->st.parse_errors);
 		/* the request is written, noted */
 		ck_assert_msg(h->n_ev == 1, "case %u: %u events", i, h->n_ev);
-		e = ev(h, 0);
+		e = th_ev(h, 0);
 		ck_assert_msg(th_has_note(e, "Response could not be parsed", 1), "case %u", i);
 		cJSON_Delete(e);
 		th_free(h);
@@ -1086,15 +1028,15 @@ START_TEST(test_deep_nesting)
 
 	for (i = 0; i < 40; i++)
 		memcpy(buf + 4 * i, "*1\r\n", 4);
-	cli(h, SET1);
+	th_cli_s(h, SET1);
 	th_tcp(h, 1, buf, 160);
 	ck_assert_uint_eq(h->st.parse_errors, 1);
 	th_free(h);
 	/* 32 levels are read */
 	h = mk(NULL);
-	cli(h, SET1);
+	th_cli_s(h, SET1);
 	th_tcp(h, 1, buf, 4 * 31);
-	srv(h, ":1\r\n");
+	th_srv_s(h, ":1\r\n");
 	ck_assert_uint_eq(h->st.parse_errors, 0);
 	ck_assert_uint_eq(h->n_ev, 1);
 	th_free(h);
@@ -1106,8 +1048,8 @@ START_TEST(test_huge_counts)
 	struct th *h = mk(NULL);
 
 	/* counts are counted down, never allocated */
-	cli(h, SET1);
-	srv(h, "*1152921504606846976\r\n:1\r\n:2\r\n");
+	th_cli_s(h, SET1);
+	th_srv_s(h, "*1152921504606846976\r\n:1\r\n:2\r\n");
 	ck_assert_uint_eq(h->n_ev, 0);
 	ck_assert_uint_eq(h->st.parse_errors, 0);
 	th_close(h);
@@ -1116,9 +1058,9 @@ START_TEST(test_huge_counts)
 	/* a client may not send more than 1024*1024 arguments, nor a
 	 * string over 512 MB */
 	h = mk(NULL);
-	cli(h, "*1048577\r\n");
-	cli(h, "*1\r\n$4\r\nPING\r\n");
-	cli(h, "*2\r\n$536870913\r\n");
+	th_cli_s(h, "*1048577\r\n");
+	th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
+	th_cli_s(h, "*2\r\n$536870913\r\n");
 	ck_assert_uint_eq(h->st.parse_errors, 2);
 	th_free(h);
 }
@@ -1131,8 +1073,8 @@ START_TEST(test_not_redis)
 
 	/* an HTTP server on the port: after a few failures it is left */
 	for (i = 0; i < 20; i++) {
-		cli(h, "*1\r\n$4\r\nPING\r\n");
-		srv(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+		th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
+		th_srv_s(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
 	}
 	ck_assert_uint_le(h->st.parse_errors, 8);
 	ck_assert_uint_le(h->n_ev, 20);
@@ -1199,11 +1141,11 @@ START_TEST(test_send_request_response)
 
 	h->common.send_request = 1;
 	h->common.send_response = 1;
-	cli(h, "*2\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n");
-	srv(h, "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
-	e = ev(h, 0);
-	ck_field_str(e, "request", "LRANGE l");
-	ck_field_str(e, "response", "[a, b]");
+	th_cli_s(h, "*2\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n");
+	th_srv_s(h, "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+	e = th_ev(h, 0);
+	th_ck_str(e, "request", "LRANGE l");
+	th_ck_str(e, "response", "[a, b]");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1211,11 +1153,11 @@ END_TEST
 
 START_TEST(test_conf)
 {
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: redis\n  queue_max_bytes: 1mb\n"), 0);
-	ck_assert_int_eq(conf_rc("packetbeat.protocols:\n- type: redis\n  queue_max_bytes: -1\n"
+	ck_assert_int_eq(th_conf_rc(redis(), "packetbeat.protocols:\n- type: redis\n  queue_max_bytes: 1mb\n"), 0);
+	ck_assert_int_eq(th_conf_rc(redis(), "packetbeat.protocols:\n- type: redis\n  queue_max_bytes: -1\n"
 				 "  queue_max_messages: 0\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: redis\n  queue_max_bytes: lots\n"), 0);
-	ck_assert_int_ne(conf_rc("packetbeat.protocols:\n- type: redis\n  queue_max_messages: [1]\n"), 0);
+	ck_assert_int_ne(th_conf_rc(redis(), "packetbeat.protocols:\n- type: redis\n  queue_max_bytes: lots\n"), 0);
+	ck_assert_int_ne(th_conf_rc(redis(), "packetbeat.protocols:\n- type: redis\n  queue_max_messages: [1]\n"), 0);
 }
 END_TEST
 
@@ -1260,13 +1202,13 @@ START_TEST(test_queue_growth)
 	th_tcp_split(h, 1, b.data, b.len, 7);
 	ck_assert_uint_eq(h->n_ev, 200);
 	for (i = 0; i < 200; i++) {
-		cJSON *e = ev(h, (unsigned)i);
+		cJSON *e = th_ev(h, (unsigned)i);
 		char want[16];
 
 		snprintf(want, sizeof(want), "k%d", i);
-		ck_field_str(e, "resource", want);
+		th_ck_str(e, "resource", want);
 		snprintf(want, sizeof(want), "v%d", i);
-		ck_field_str(e, "redis.return_value", want);
+		th_ck_str(e, "redis.return_value", want);
 		cJSON_Delete(e);
 	}
 	pb_buf_release(&b);
@@ -1287,9 +1229,9 @@ START_TEST(test_cut_utf8)
 	while (b.len < 7 + 4095)
 		pb_buf_addc(&b, 'a');
 	pb_buf_adds(&b, "\xc3\xa9zz\r\n");
-	cli(h, "GET k\r\n");
+	th_cli_s(h, "GET k\r\n");
 	th_tcp(h, 1, b.data, b.len);
-	e = ev(h, 0);
+	e = th_ev(h, 0);
 	rv = th_str(e, "redis.return_value");
 	ck_assert_uint_eq(strlen(rv), 4095 + 3);
 	ck_assert_str_eq(rv + 4095, "...");
@@ -1300,9 +1242,9 @@ START_TEST(test_cut_utf8)
 	while (b.len < 7 + 4094)
 		pb_buf_addc(&b, 'a');
 	pb_buf_adds(&b, "\xc3\xa9zz\r\n");
-	cli(h, "GET k\r\n");
+	th_cli_s(h, "GET k\r\n");
 	th_tcp(h, 1, b.data, b.len);
-	e = ev(h, 1);
+	e = th_ev(h, 1);
 	rv = th_str(e, "redis.return_value");
 	ck_assert_uint_eq(strlen(rv), 4096 + 3);
 	ck_assert(strcmp(rv + 4094, "\xc3\xa9...") == 0);
@@ -1328,8 +1270,8 @@ START_TEST(test_secret_past_kept_args)
 		pb_buf_adds(&b, " a");
 	pb_buf_adds(&b, " AUTH u s3cr3t\r\n");
 	th_tcp(h, 0, b.data, b.len);
-	srv(h, "-ERR x\r\n");
-	e = ev(h, 0);
+	th_srv_s(h, "-ERR x\r\n");
+	e = th_ev(h, 0);
 	q = th_str(e, "query");
 	ck_assert_ptr_nonnull(q);
 	ck_assert(strstr(q, "s3cr3t") == NULL);

@@ -8,6 +8,7 @@
 #ifndef PB_TXNHARNESS_H
 #define PB_TXNHARNESS_H
 
+#include <check.h>
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,5 +220,69 @@ static inline int th_has_note(const cJSON *e, const char *note, int exact)
 			return 1;
 	return 0;
 }
+
+/* The protocol's own options from a YAML entry, loaded as the engine
+ * loads them ("packetbeat.protocols.0"); failing to load fails the test. */
+static inline void th_load_conf(struct th *h, const char *yaml)
+{
+	struct pb_conf c;
+
+	ck_assert_int_eq(pb_conf_init(&c), 0);
+	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
+	ck_assert_msg(h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0") == 0,
+		      "conf_load: %s", c.err);
+	pb_conf_release(&c);
+}
+
+/* What conf_load() of protocol p returns for a YAML entry (0 or -1). */
+static inline int th_conf_rc(const struct pb_proto *p, const char *yaml)
+{
+	struct th *h = th_new(p, 6, 40000, p->n_ports ? p->ports[0] : 1);
+	struct pb_conf c;
+	int rc;
+
+	ck_assert_int_eq(pb_conf_init(&c), 0);
+	ck_assert_int_eq(pb_conf_load_string(&c, "t.yml", yaml), 0);
+	rc = h->c.proto->conf_load(h->conf, &c, "packetbeat.protocols.0");
+	pb_conf_release(&c);
+	th_free(h);
+	return rc;
+}
+
+/* Text from the client (endpoint 0) or the server (endpoint 1). */
+static inline void th_cli_s(struct th *h, const char *s)
+{
+	th_tcp(h, 0, s, strlen(s));
+}
+
+static inline void th_srv_s(struct th *h, const char *s)
+{
+	th_tcp(h, 1, s, strlen(s));
+}
+
+/* Event i, which must be there. */
+static inline cJSON *th_ev(struct th *h, unsigned i)
+{
+	cJSON *e = th_event(h, i);
+
+	ck_assert_msg(e != NULL, "no event %u (have %u)", i, h->n_ev);
+	return e;
+}
+
+/* A field of an event is the string or the number wanted, or is absent. */
+#define th_ck_str(e, path, want) do { \
+	const char *got_ = th_str((e), (path)); \
+	ck_assert_msg(got_ && strcmp(got_, (want)) == 0, "%s: got '%s', want '%s'", \
+		      (path), got_ ? got_ : "(absent)", (want)); \
+} while (0)
+
+#define th_ck_num(e, path, want) do { \
+	double got_ = th_num((e), (path)); \
+	ck_assert_msg(got_ == (double)(want), "%s: got %.0f, want %.0f", (path), got_, \
+		      (double)(want)); \
+} while (0)
+
+#define th_ck_absent(e, path) \
+	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
 #endif
