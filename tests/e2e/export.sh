@@ -300,6 +300,25 @@ expect_io "es: rerun" 0 - "$T/err" "$PB_EXPORT" --es "127.0.0.1:$pa" $AUTH $FAST
 check "es: rerun adds nothing" test "$(state a | jq '.docs | length')" -eq "$ne"
 check "es: rerun: all already there" grep -q "0 documents indexed, $ne already there" "$T/err"
 
+# output.elasticsearch.headers on every request, parameters on the bulk
+# requests' URL (escaped), proxy_disable
+cat > "$T/hdr.yml" <<EOF
+output.elasticsearch:
+  headers:
+    X-Case: IR-42
+  parameters:
+    refresh: wait_for
+    routing: "a b&c"
+  proxy_disable: true
+EOF
+expect_io "es: headers and parameters" 0 - "$T/err" env http_proxy=http://127.0.0.1:1 "$PB_EXPORT" -c "$T/hdr.yml" --es "127.0.0.1:$pa" $AUTH $FAST "$T/es.ndjson"
+state a > "$T/st"
+check "es: the configured header" test "$(jq -r '.last_bulk.headers["X-Case"]' "$T/st")" = IR-42
+check "es: the parameters, escaped" test "$(jq -r .last_bulk.path "$T/st")" = "/_bulk?refresh=wait_for&routing=a%20b%26c"
+printf 'output.elasticsearch.headers:\n  "Bad Name": x\n' > "$T/badhdr.yml"
+expect_io "es: a header name that is not a token" 2 - "$T/err" "$PB_EXPORT" -c "$T/badhdr.yml" --es "127.0.0.1:$pa" "$T/es.ndjson"
+check "es: the bad header named" grep -q 'badhdr.yml:2: output.elasticsearch.headers.Bad Name' "$T/err"
+
 # per-item results: rejected items and items throttled for good go to the
 # dead letter with the reason; items throttled twice get in
 start_es b --api-key c2VjcmV0

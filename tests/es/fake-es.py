@@ -48,6 +48,7 @@ counts = {"bulk_requests": 0, "items": 0, "created": 0, "updated": 0,
           "plain": 0, "dropped": 0}
 templates = []
 pipelines = set()
+last_bulk = {}     # the path and headers of the latest bulk request
 seen_429 = {}
 args = None
 
@@ -91,7 +92,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 return self.reply(200, {"docs": docs, "counts": counts,
                                         "templates": templates,
-                                        "pipelines": sorted(pipelines)})
+                                        "pipelines": sorted(pipelines),
+                                        "last_bulk": last_bulk})
         if not authorized(self):
             return self.reply(401, {"error": {"type": "security_exception",
                                               "reason": "unable to authenticate user"},
@@ -126,6 +128,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             counts["bulk_requests"] += 1
             k = counts["bulk_requests"]
+            last_bulk["path"] = self.path
+            last_bulk["headers"] = {h: v for h, v in self.headers.items()}
         if k == args.drop_before:
             # read a part of the body, then hang up
             self.rfile.read(min(100, int(self.headers.get("Content-Length", "0"))))

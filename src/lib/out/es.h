@@ -22,6 +22,7 @@
 #include "util/time.h"
 
 #define PB_ES_MAX_HOSTS 64
+#define PB_ES_MAX_HEADERS 32      /* output.elasticsearch.headers entries */
 #define PB_ES_MAX_WORKERS 64
 #define PB_ES_DEFAULT_INDEX "packetbeat-%{[agent.version]}-%{+yyyy.MM.dd}"
 
@@ -43,6 +44,16 @@ struct pb_es_conf {
 	int max_retries;          /* -1: forever */
 	int op_create;            /* op_type create (1) or index (0) */
 	int64_t backoff_init_ns, backoff_max_ns, timeout_ns;
+	const char *proxy_url;    /* the HTTP proxy, or NULL: libcurl's
+				   * environment (http_proxy ...) */
+	int proxy_disable;        /* no proxy at all, not even from the
+				   * environment */
+	/* headers: "Name: value" lines sent with every request; parameters:
+	 * the URL query string of bulk requests ("a=1&b=2", escaped), or
+	 * NULL; both owned */
+	char *headers[PB_ES_MAX_HEADERS];
+	int n_headers;
+	char *parameters;
 	/* storage for strings made here (split host lists) */
 	char *owned[PB_ES_MAX_HOSTS];
 	int n_owned;

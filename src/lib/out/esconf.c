@@ -43,6 +43,97 @@ void pb_es_conf_release(struct pb_es_conf *c)
 	for (i = 0; i < c->n_owned; i++)
 		free(c->owned[i]);
 	c->n_owned = 0;
+	for (i = 0; i < c->n_headers; i++)
+		free(c->headers[i]);
+	c->n_headers = 0;
+	free(c->parameters);
+	c->parameters = NULL;
+}
+
+/* A map of scalars (headers, parameters), each entry handed to add():
+ * 0, or PB_EUSAGE naming the entry. */
+static int scalar_map(struct pb_conf *conf, const char *key,
+		      int (*add)(struct pb_es_conf *c, const char *k, const char *v),
+		      struct pb_es_conf *c)
+{
+	const struct pb_conf_node *m = pb_conf_get(conf, key), *e;
+	char path[160];
+
+	if (!m)
+		return 0;
+	if (m->kind != PB_CONF_MAP)
+		return pb_conf_fail(conf, key, "must be a map of names to values");
+	for (e = m->child; e; e = e->next) {
+		snprintf(path, sizeof(path), "%s.%s", key, e->key);
+		if (e->kind != PB_CONF_SCALAR || !e->value)
+			return pb_conf_fail(conf, path, "must be a string");
+		if (add(c, e->key, e->value) < 0)
+			return pb_conf_fail(conf, path, "cannot be sent: a header name "
+					    "must be a token and a value one line, at most 32 of them");
+	}
+	return 0;
+}
+
+/* A header line "Name: value"; the name an RFC 9110 token, the value
+ * without line breaks. */
+static int add_header(struct pb_es_conf *c, const char *k, const char *v)
+{
+	size_t kl = strlen(k), vl = strlen(v), i;
+	char *line;
+
+	if (c->n_headers == PB_ES_MAX_HEADERS || kl == 0)
+		return -1;
+	for (i = 0; i < kl; i++)
+		if (!strchr("!#$%&'*+-.^_`|~", k[i]) && !isalnum((unsigned char)k[i]))
+			return -1;
+	if (strpbrk(v, "\r\n"))
+		return -1;
+	line = malloc(kl + vl + 3);
+	if (!line)
+		return -1;
+	memcpy(line, k, kl);
+	memcpy(line + kl, ": ", 2);
+	memcpy(line + kl + 2, v, vl + 1);
+	c->headers[c->n_headers++] = line;
+	return 0;
+}
+
+/* Percent-encode s onto b (RFC 3986 unreserved characters as they are). */
+static int add_escaped(struct pb_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (isalnum(ch) || strchr("-._~", ch)) {
+			if (pb_buf_addc(b, (char)ch) < 0)
+				return -1;
+		} else if (pb_buf_addf(b, "%%%02X", ch) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One name=value pair of the bulk requests' query string. */
+static int add_parameter(struct pb_es_conf *c, const char *k, const char *v)
+{
+	struct pb_buf b;
+	int rc;
+
+	pb_buf_init(&b, 8192);
+	if (c->parameters)
+		rc = pb_buf_adds(&b, c->parameters) < 0 || pb_buf_addc(&b, '&') < 0;
+	else
+		rc = 0;
+	if (rc || add_escaped(&b, k) < 0 || pb_buf_addc(&b, '=') < 0 ||
+	    add_escaped(&b, v) < 0) {
+		pb_buf_release(&b);
+		return -1;
+	}
+	free(c->parameters);
+	c->parameters = strdup(pb_buf_cstr(&b));
+	pb_buf_release(&b);
+	return c->parameters ? 0 : -1;
 }
 
 int pb_es_conf_add_hosts(struct pb_es_conf *c, const char *list)
@@ -81,12 +172,12 @@ static const char *const known[] = {
 	"enabled", "hosts", "protocol", "path", "index", "pipeline", "username",
 	"password", "api_key", "worker", "workers", "bulk_max_size",
 	"compression_level", "max_retries", "backoff", "timeout", "ssl",
-	"loadbalance", "op_type", NULL,
+	"loadbalance", "op_type", "headers", "parameters", "proxy_url",
+	"proxy_disable", NULL,
 };
 static const char *const ignored[] = {
 	"escape_html", "idle_connection_timeout", "allow_older_versions",
-	"non_indexable_policy", "preset", "headers", "parameters", "proxy_disable",
-	"proxy_url", "kerberos", "ttl", "setup", NULL,
+	"non_indexable_policy", "preset", "kerberos", "ttl", "setup", NULL,
 };
 static const char *const known_ssl[] = {
 	"enabled", "certificate_authorities", "certificate", "key",
@@ -233,6 +324,12 @@ int pb_es_conf_load(struct pb_es_conf *c, struct pb_conf *conf)
 	} else if (rc < 0) {
 		return rc;
 	}
+	if ((rc = str_key(conf, ES ".proxy_url", &c->proxy_url)) < 0 ||
+	    (rc = scalar_map(conf, ES ".headers", add_header, c)) < 0 ||
+	    (rc = scalar_map(conf, ES ".parameters", add_parameter, c)) < 0)
+		return rc;
+	if ((rc = pb_conf_bool(conf, ES ".proxy_disable", &c->proxy_disable)) < 0)
+		return rc;
 	if ((rc = pb_conf_str(conf, ES ".op_type", &s)) == 0) {
 		if (!strcmp(s, "create"))
 			c->op_create = 1;

@@ -140,6 +140,12 @@ static CURL *handle(const struct pb_es_conf *c, struct pb_buf *answer,
 		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
 	}
+	if (c->proxy_disable) {
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	} else if (c->proxy_url) {
+		curl_easy_setopt(h, CURLOPT_PROXY, c->proxy_url);
+	}
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->verify == PB_ES_VERIFY_NONE ? 0L : 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->verify == PB_ES_VERIFY_FULL ? 2L : 0L);
 	*hdrs = curl_slist_append(NULL, ndjson ? "Content-Type: application/x-ndjson"
@@ -163,6 +169,12 @@ static CURL *handle(const struct pb_es_conf *c, struct pb_buf *answer,
 		}
 		*hdrs = curl_slist_append(*hdrs, pb_buf_cstr(&auth));
 		pb_buf_release(&auth);
+	}
+	{
+		int i;
+
+		for (i = 0; i < c->n_headers; i++)
+			*hdrs = curl_slist_append(*hdrs, c->headers[i]);
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	return h;
@@ -329,7 +341,8 @@ static void send_batch(struct pb_es_client *cl, struct batch *b)
 			send_len = gz.len;
 		}
 		pb_buf_clear(&answer);
-		snprintf(url, sizeof(url), "%s/_bulk", cl->urls[host]);
+		snprintf(url, sizeof(url), "%s/_bulk%s%s", cl->urls[host],
+			 cl->c->parameters ? "?" : "", cl->c->parameters ? cl->c->parameters : "");
 		h = handle(c, &answer, &hdrs, 1, c->compression_level > 0);
 		if (h) {
 			curl_easy_setopt(h, CURLOPT_URL, url);
