@@ -590,10 +590,117 @@ START_TEST(test_decode_json_dissect)
 	       "\"msg\":\"the rest\"}");
 	EXPECT("processors:\n- dissect: {tokenizer: \"%{a}:%{b}\", field: m}\n",
 	       "{\"m\":\"nocolon\"}",
-	       "{\"m\":\"nocolon\",\"error\":{\"message\":\"dissect: could not find delimiter "
-	       "':'\"}}");
+	       "{\"m\":\"nocolon\",\"log\":{\"flags\":[\"dissect_parsing_error\"]},"
+	       "\"error\":{\"message\":\"dissect: could not find delimiter ':'\"}}");
 	EXPECT_ERR("processors:\n- dissect: {tokenizer: \"%{a}%{b}\"}\n", "nothing between");
-	EXPECT_ERR("processors:\n- dissect: {tokenizer: \"%{+a} %{b}\"}\n", "not supported");
+}
+END_TEST
+
+/* The key modifiers, with the examples of Beats' dissect tests. */
+#define DIS(tok, opts) "processors:\n- dissect: {tokenizer: \"" tok "\", field: m" opts "}\n"
+
+START_TEST(test_dissect_append)
+{
+	/* joined by the text before the +key */
+	EXPECT(DIS("%{key}-%{+key}-%{+key}", ""), "{\"m\":\"1-2-3\"}",
+	       "{\"m\":\"1-2-3\",\"dissect\":{\"key\":\"1-2-3\"}}");
+	/* /N orders the appends; a +key with nothing before it joins by a space */
+	EXPECT(DIS("%{+key/3} %{+key/1} %{+key/2}", ""), "{\"m\":\"1 2 3\"}",
+	       "{\"m\":\"1 2 3\",\"dissect\":{\"key\":\"2 3 1\"}}");
+	EXPECT(DIS("%{+key/2} %{+key/1}", ", target_prefix: ''"), "{\"m\":\"hello world\"}",
+	       "{\"m\":\"hello world\",\"key\":\"world hello\"}");
+	EXPECT(DIS("%{+name} %{+name}, %{age}", ""), "{\"m\":\"john doe, 42\"}",
+	       "{\"m\":\"john doe, 42\",\"dissect\":{\"name\":\"john doe\",\"age\":\"42\"}}");
+	EXPECT_ERR(DIS("%{+} %{a}", ""), "without a name");
+}
+END_TEST
+
+START_TEST(test_dissect_reference)
+{
+	EXPECT(DIS("%{?key} %{&key}", ""), "{\"m\":\"hello world\"}",
+	       "{\"m\":\"hello world\",\"dissect\":{\"hello\":\"world\"}}");
+	EXPECT(DIS("%{*key} %{&key}", ", target_prefix: ''"), "{\"m\":\"hello world\"}",
+	       "{\"m\":\"hello world\",\"hello\":\"world\"}");
+	EXPECT(DIS("%{*k1}=%{&k1} %{*k2}=%{&k2|integer}", ""), "{\"m\":\"user=bob pid=42\"}",
+	       "{\"m\":\"user=bob pid=42\",\"dissect\":{\"user\":\"bob\",\"pid\":42}}");
+	/* a reference naming a dotted key makes it nested */
+	EXPECT(DIS("%{*k} %{&k}", ""), "{\"m\":\"a.b c\"}",
+	       "{\"m\":\"a.b c\",\"dissect\":{\"a\":{\"b\":\"c\"}}}");
+	EXPECT_ERR(DIS("%{a} %{&key}", ""), "missing reference for key 'key'");
+	EXPECT_ERR(DIS("%{*a} %{+&a}", ""), "mixed prefix");
+	EXPECT_ERR(DIS("%{*a} %{&+a}", ""), "mixed prefix");
+}
+END_TEST
+
+START_TEST(test_dissect_skip_pad)
+{
+	EXPECT(DIS("%{} %{key}", ""), "{\"m\":\"hello world\"}",
+	       "{\"m\":\"hello world\",\"dissect\":{\"key\":\"world\"}}");
+	EXPECT(DIS("%{?first} %{key}", ""), "{\"m\":\"hello world\"}",
+	       "{\"m\":\"hello world\",\"dissect\":{\"key\":\"world\"}}");
+	EXPECT(DIS("%{id} %{function->} %{server}", ""),
+	       "{\"m\":\"00000043 ViewReceive     machine-321\"}",
+	       "{\"m\":\"00000043 ViewReceive     machine-321\",\"dissect\":{\"id\":\"00000043\","
+	       "\"function\":\"ViewReceive\",\"server\":\"machine-321\"}}");
+	EXPECT(DIS("%{id} %{function} %{server->} ", ""),
+	       "{\"m\":\"00000043 ViewReceive machine-321    \"}",
+	       "{\"m\":\"00000043 ViewReceive machine-321    \",\"dissect\":{\"id\":\"00000043\","
+	       "\"function\":\"ViewReceive\",\"server\":\"machine-321\"}}");
+	EXPECT(DIS("%{a},%{b},%{c},%{d}", ""), "{\"m\":\"Jane,,,NY\"}",
+	       "{\"m\":\"Jane,,,NY\",\"dissect\":{\"a\":\"Jane\",\"b\":\"\",\"c\":\"\","
+	       "\"d\":\"NY\"}}");
+	/* trailing text after the last delimiter is not looked at */
+	EXPECT(DIS("level=%{level} msg=\\\"%{msg}\\\"", ""),
+	       "{\"m\":\"level=info msg=\\\"Starting OK\\\" v=2\"}",
+	       "{\"m\":\"level=info msg=\\\"Starting OK\\\" v=2\",\"dissect\":{\"level\":\"info\","
+	       "\"msg\":\"Starting OK\"}}");
+}
+END_TEST
+
+START_TEST(test_dissect_options)
+{
+	EXPECT(DIS("%{a}|%{b}", ", trim_values: all, trim_chars: \" \\t\""),
+	       "{\"m\":\" x |\\t y \"}",
+	       "{\"m\":\" x |\\t y \",\"dissect\":{\"a\":\"x\",\"b\":\"y\"}}");
+	EXPECT(DIS("%{a}|%{b}", ", trim_values: left"), "{\"m\":\" x | y \"}",
+	       "{\"m\":\" x | y \",\"dissect\":{\"a\":\"x \",\"b\":\"y \"}}");
+	EXPECT(DIS("%{a}|%{b}", ", trim_values: right"), "{\"m\":\" x | y \"}",
+	       "{\"m\":\" x | y \",\"dissect\":{\"a\":\" x\",\"b\":\" y\"}}");
+	EXPECT_ERR(DIS("%{a}", ", trim_values: both"), "not none, left, right or all");
+	/* a value that does not convert stays text, as in Beats */
+	EXPECT(DIS("%{n|integer} %{ok|boolean}", ""), "{\"m\":\"abc true\"}",
+	       "{\"m\":\"abc true\",\"dissect\":{\"n\":\"abc\",\"ok\":true}}");
+	/* an existing key: an error, nothing written, no parsing flag */
+	EXPECT(DIS("%{a} %{b}", ", target_prefix: ''"), "{\"m\":\"1 2\",\"b\":0}",
+	       "{\"m\":\"1 2\",\"b\":0,\"error\":{\"message\":"
+	       "\"dissect: cannot override existing key with `b`\"}}");
+	EXPECT(DIS("%{a} %{b}", ", target_prefix: '', overwrite_keys: true"),
+	       "{\"m\":\"1 2\",\"b\":0}", "{\"m\":\"1 2\",\"b\":\"2\",\"a\":\"1\"}");
+}
+END_TEST
+
+START_TEST(test_dissect_failure)
+{
+	EXPECT(DIS("/var/log/%{key}.log", ""), "{\"m\":\"foobar\"}",
+	       "{\"m\":\"foobar\",\"log\":{\"flags\":[\"dissect_parsing_error\"]},"
+	       "\"error\":{\"message\":\"dissect: could not find beginning delimiter "
+	       "'/var/log/'\"}}");
+	EXPECT(DIS("/var/log/%{key}.log", ""), "{\"m\":\"/var/log/foobar\"}",
+	       "{\"m\":\"/var/log/foobar\",\"log\":{\"flags\":[\"dissect_parsing_error\"]},"
+	       "\"error\":{\"message\":\"dissect: could not find delimiter '.log'\"}}");
+	EXPECT(DIS("%{a}", ""), "{\"m\":\"\"}",
+	       "{\"m\":\"\",\"log\":{\"flags\":[\"dissect_parsing_error\"]},"
+	       "\"error\":{\"message\":\"dissect: empty string provided\"}}");
+	/* ignore_failure: flagged, no error, the next processor runs */
+	EXPECT("processors:\n- dissect: {tokenizer: \"%{a}:%{b}\", field: m, "
+	       "ignore_failure: true}\n- add_tags: {tags: [next]}\n",
+	       "{\"m\":\"x\",\"log\":{\"flags\":[\"truncated\"]}}",
+	       "{\"m\":\"x\",\"log\":{\"flags\":[\"truncated\",\"dissect_parsing_error\"]},"
+	       "\"tags\":[\"next\"]}");
+	/* a partial match writes nothing */
+	EXPECT(DIS("%{+a} %{+a}:%{b}", ""), "{\"m\":\"x y\"}",
+	       "{\"m\":\"x y\",\"log\":{\"flags\":[\"dissect_parsing_error\"]},"
+	       "\"error\":{\"message\":\"dissect: could not find delimiter ':'\"}}");
 }
 END_TEST
 
@@ -1103,6 +1210,11 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_convert);
 	tcase_add_test(tc, test_replace_urldecode_base64);
 	tcase_add_test(tc, test_decode_json_dissect);
+	tcase_add_test(tc, test_dissect_append);
+	tcase_add_test(tc, test_dissect_reference);
+	tcase_add_test(tc, test_dissect_skip_pad);
+	tcase_add_test(tc, test_dissect_options);
+	tcase_add_test(tc, test_dissect_failure);
 	tcase_add_test(tc, test_fingerprint_add_id);
 	tcase_add_test(tc, test_community_id);
 	tcase_add_test(tc, test_network_direction);

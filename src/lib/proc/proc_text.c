@@ -824,10 +824,31 @@ const struct pb_proc_type pb_proc_decode_json_fields = {
 
 /* ---- dissect ---- */
 
+/*
+ * Beats' dissect: the tokenizer is text and %{key}s; each key takes the
+ * input up to the first occurrence of the text after it.  The key's
+ * first character says what becomes of the value:
+ *   %{key}   the value is key's        %{}, %{?key}  not kept
+ *   %{+key}  appended to key's value, joined by the text before it
+ *            (a space when that is empty); %{+key/N} orders the appends
+ *   %{*key}  not kept; its value names the key of the %{&key} value
+ *   %{&key}  stored under the value of the ?key or *key of that name
+ * A key may end in "->" (the delimiter after it may repeat) and
+ * "|type" (converted as Beats does, kept as text when it does not
+ * convert).
+ */
+
+#define DISSECT_MAX_KEYS 256   /* values are kept in a linear table */
+
+enum dkind { DK_SKIP, DK_NORMAL, DK_NAMED_SKIP, DK_POINTER, DK_APPEND, DK_INDIRECT };
+
 struct dkey {
-	char *name;            /* NULL: skipped */
+	char *name;            /* NULL: %{} */
 	char *delim;           /* what follows the key ("" for the last) */
+	const char *join;      /* an append's separator: the text before it */
+	enum dkind kind;
 	int pad;               /* "->": the delimiter may repeat */
+	int ord;               /* "/N": when an append is applied */
 	enum conv_type type;
 };
 
@@ -835,6 +856,7 @@ struct dissect {
 	char *prefix_lit;      /* text before the first key */
 	struct dkey *k;
 	int n;
+	int *order;            /* the keys by ord, as written when equal */
 	char *field, *target_prefix, *trim_chars;
 	int overwrite, ignore_failure, trim;  /* trim: 1 left, 2 right, 3 all */
 };
@@ -856,6 +878,7 @@ static void dissect_free(struct pb_proc *p)
 		free(d->k[i].delim);
 	}
 	free(d->k);
+	free(d->order);
 	free(d->prefix_lit);
 	free(d->field);
 	free(d->target_prefix);
@@ -863,22 +886,106 @@ static void dissect_free(struct pb_proc *p)
 	free(d);
 }
 
+/* The modifiers of one key, name..end (the text between the braces). */
+static int dissect_key(struct pb_proc_cc *cc, struct dkey *k, const char *name,
+		       const char *end)
+{
+	const char *bar;
+
+	if (end - name >= 2 && end[-2] == '-' && end[-1] == '>') {
+		k->pad = 1;
+		end -= 2;
+	}
+	bar = memchr(name, '|', (size_t)(end - name));
+	if (bar) {
+		static const struct { const char *n; enum conv_type t; } ty[] = {
+			{ "integer", CT_INT }, { "long", CT_LONG }, { "float", CT_FLOAT },
+			{ "double", CT_DOUBLE }, { "boolean", CT_BOOL }, { "ip", CT_IP },
+			{ "string", CT_STRING },
+		};
+		size_t i, tl = (size_t)(end - bar - 1);
+
+		for (i = 0; i < sizeof(ty) / sizeof(ty[0]); i++)
+			if (strlen(ty[i].n) == tl && strncmp(bar + 1, ty[i].n, tl) == 0)
+				k->type = ty[i].t;
+		if (k->type == CT_NONE)
+			return pb_proc_fail(cc, "tokenizer", "unknown type '%.*s'",
+					    (int)tl, bar + 1);
+		end = bar;
+		/* "key->|type" as well as "key|type->" */
+		if (!k->pad && end - name >= 2 && end[-2] == '-' && end[-1] == '>') {
+			k->pad = 1;
+			end -= 2;
+		}
+	}
+	/* "/N": one or two digits, as Beats reads them */
+	if (end - name >= 2 && isdigit((unsigned char)end[-1])) {
+		const char *sl = end - 1;
+
+		if (isdigit((unsigned char)sl[-1]) && sl - 1 > name)
+			sl--;
+		if (sl - 1 >= name && sl[-1] == '/' && sl - 1 > name) {
+			k->ord = sl[0] - '0';
+			if (sl + 1 < end)
+				k->ord = k->ord * 10 + (sl[1] - '0');
+			end = sl - 1;
+		}
+	}
+	k->kind = DK_NORMAL;
+	if (name < end && ((name[0] == '+' && name + 1 < end && name[1] == '&') ||
+			   (name[0] == '&' && name + 1 < end && name[1] == '+')))
+		return pb_proc_fail(cc, "tokenizer", "mixed prefix '%.2s' in %%{%.*s}",
+				    name, (int)(end - name), name);
+	if (name < end) {
+		switch (*name) {
+		case '?': k->kind = DK_NAMED_SKIP; break;
+		case '*': k->kind = DK_POINTER; break;
+		case '+': k->kind = DK_APPEND; break;
+		case '&': k->kind = DK_INDIRECT; break;
+		default: break;
+		}
+	}
+	if (k->kind != DK_NORMAL)
+		name++;
+	/* Beats drops the type of the keys whose value is not written as
+	 * it is (an append's is the joined text) */
+	if (k->kind == DK_NAMED_SKIP || k->kind == DK_POINTER || k->kind == DK_APPEND)
+		k->type = CT_NONE;
+	if (name >= end) {
+		if (k->kind == DK_NORMAL || k->kind == DK_NAMED_SKIP) {
+			k->kind = DK_SKIP;   /* %{} and %{?} skip */
+			return 0;
+		}
+		return pb_proc_fail(cc, "tokenizer", "a key without a name after '%c'",
+				    name[-1]);
+	}
+	if (!(k->name = strndup(name, (size_t)(end - name))))
+		return PB_ENOMEM;
+	return 0;
+}
+
 static int dissect_parse(struct pb_proc_cc *cc, struct dissect *d, const char *tok)
 {
 	const char *s = tok, *open;
-	int cap = 0;
+	int cap = 0, i, j;
 
 	open = strstr(s, "%{");
 	if (!open)
 		return pb_proc_fail(cc, "tokenizer", "no %%{key} in '%s'", tok);
 	d->prefix_lit = strndup(s, (size_t)(open - s));
+	if (!d->prefix_lit)
+		return PB_ENOMEM;
 	s = open;
 	while (s && *s) {
-		const char *close = strchr(s, '}'), *next, *name, *end, *bar;
+		const char *close = strchr(s, '}'), *next;
 		struct dkey *k;
+		int rc;
 
 		if (!close)
 			return pb_proc_fail(cc, "tokenizer", "'%%{' without '}' in '%s'", tok);
+		if (d->n == DISSECT_MAX_KEYS)
+			return pb_proc_fail(cc, "tokenizer", "more than %d keys",
+					    DISSECT_MAX_KEYS);
 		if (d->n == cap) {
 			struct dkey *nk = realloc(d->k, (size_t)(cap ? cap * 2 : 8) * sizeof(*nk));
 
@@ -889,36 +996,8 @@ static int dissect_parse(struct pb_proc_cc *cc, struct dissect *d, const char *t
 		}
 		k = &d->k[d->n++];
 		memset(k, 0, sizeof(*k));
-		name = s + 2;
-		end = close;
-		if (end - name >= 2 && end[-2] == '-' && end[-1] == '>') {
-			k->pad = 1;
-			end -= 2;
-		}
-		bar = memchr(name, '|', (size_t)(end - name));
-		if (bar) {
-			static const struct { const char *n; enum conv_type t; } ty[] = {
-				{ "integer", CT_INT }, { "long", CT_LONG }, { "float", CT_FLOAT },
-				{ "double", CT_DOUBLE }, { "boolean", CT_BOOL }, { "ip", CT_IP },
-				{ "string", CT_STRING },
-			};
-			size_t i, tl = (size_t)(end - bar - 1);
-
-			for (i = 0; i < sizeof(ty) / sizeof(ty[0]); i++)
-				if (strlen(ty[i].n) == tl && strncmp(bar + 1, ty[i].n, tl) == 0)
-					k->type = ty[i].t;
-			if (k->type == CT_NONE)
-				return pb_proc_fail(cc, "tokenizer", "unknown type '%.*s'",
-						    (int)tl, bar + 1);
-			end = bar;
-		}
-		if (name < end && (*name == '+' || *name == '&' || *name == '*'))
-			return pb_proc_fail(cc, "tokenizer", "the '%c' modifier is not "
-					    "supported by pbtools", *name);
-		if (name < end && *name == '?')
-			name = end;          /* a named skip */
-		if (name < end && !(k->name = strndup(name, (size_t)(end - name))))
-			return PB_ENOMEM;
+		if ((rc = dissect_key(cc, k, s + 2, close)) < 0)
+			return rc;
 		next = strstr(close + 1, "%{");
 		k->delim = next ? strndup(close + 1, (size_t)(next - close - 1)) : strdup(close + 1);
 		if (!k->delim)
@@ -927,6 +1006,34 @@ static int dissect_parse(struct pb_proc_cc *cc, struct dissect *d, const char *t
 			return pb_proc_fail(cc, "tokenizer", "two keys with nothing between "
 					    "them in '%s'", tok);
 		s = next;
+	}
+	for (i = 0; i < d->n; i++) {
+		const char *before = i ? d->k[i - 1].delim : d->prefix_lit;
+
+		d->k[i].join = *before ? before : " ";
+		if (d->k[i].kind != DK_INDIRECT)
+			continue;
+		/* an &key needs the ?key or *key that names where it goes */
+		for (j = 0; j < d->n; j++)
+			if ((d->k[j].kind == DK_NAMED_SKIP || d->k[j].kind == DK_POINTER) &&
+			    strcmp(d->k[j].name, d->k[i].name) == 0)
+				break;
+		if (j == d->n)
+			return pb_proc_fail(cc, "tokenizer", "missing reference for key '%s' "
+					    "(%%{?%s} or %%{*%s})", d->k[i].name, d->k[i].name,
+					    d->k[i].name);
+	}
+	/* the values are applied by ord (stable: a plain key is 0), so
+	 * that %{+key/2} %{+key/1} joins right to left */
+	d->order = malloc((size_t)d->n * sizeof(*d->order));
+	if (!d->order)
+		return PB_ENOMEM;
+	for (i = 0; i < d->n; i++) {
+		int v = i;
+
+		for (j = i; j > 0 && d->k[d->order[j - 1]].ord > d->k[v].ord; j--)
+			d->order[j] = d->order[j - 1];
+		d->order[j] = v;
 	}
 	return 0;
 }
@@ -968,92 +1075,283 @@ static int dissect_compile(struct pb_proc_cc *cc, struct pb_proc *p)
 	d->field = strdup(field);
 	d->target_prefix = strdup(prefix);
 	d->trim_chars = strdup(chars);
-	p->backup = 1;
-	return d->field && d->target_prefix && d->trim_chars && d->prefix_lit ? 0 : PB_ENOMEM;
+	/* no backup by the chain: dissect_run writes nothing until all is
+	 * found, and undoes its own writes, so that the failure flag it
+	 * adds stays */
+	p->backup = 0;
+	return d->field && d->target_prefix && d->trim_chars ? 0 : PB_ENOMEM;
 }
 
-static int dissect_match(struct dissect *d, cJSON *ev, const char *s, char *err,
-			 size_t errlen)
+/* The values found, by name, as Beats' map of them: at most one entry
+ * per key, so the table is bounded by the tokenizer. */
+struct dval {
+	char *name, *val;
+	size_t len;
+	enum conv_type type;
+};
+
+struct dvals {
+	struct dval *v;
+	int n;
+};
+
+static void dvals_free(struct dvals *m)
 {
-	size_t lit = strlen(d->prefix_lit);
-	const char *pos = s;
 	int i;
 
-	if (strncmp(pos, d->prefix_lit, lit) != 0) {
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].name);
+		free(m->v[i].val);
+	}
+	free(m->v);
+}
+
+static struct dval *dvals_find(struct dvals *m, const char *name)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->v[i].name, name) == 0)
+			return &m->v[i];
+	return NULL;
+}
+
+/* name = a (alen bytes), then sep and b when append is set; m->v has
+ * room for one entry per key. */
+static int dvals_set(struct dvals *m, const char *name, const char *a, size_t alen,
+		     const char *sep, const char *b, size_t blen, enum conv_type type)
+{
+	struct dval *e = dvals_find(m, name);
+	size_t sl = sep ? strlen(sep) : 0, len = alen + sl + blen;
+	char *v = malloc(len + 1);
+
+	if (!v)
+		return -1;
+	memcpy(v, a, alen);
+	if (sep) {
+		memcpy(v + alen, sep, sl);
+		memcpy(v + alen + sl, b, blen);
+	}
+	v[len] = '\0';
+	if (!e) {
+		e = &m->v[m->n];
+		if (!(e->name = strdup(name))) {
+			free(v);
+			return -1;
+		}
+		m->n++;
+	} else {
+		free(e->val);
+	}
+	e->val = v;
+	e->len = len;
+	e->type = type;
+	return 0;
+}
+
+static void dvals_del(struct dvals *m, const char *name)
+{
+	struct dval *e = dvals_find(m, name);
+
+	if (!e)
+		return;
+	free(e->name);
+	free(e->val);
+	memmove(e, e + 1, (size_t)(m->v + m->n - (e + 1)) * sizeof(*e));
+	m->n--;
+}
+
+/* Find every key's value in s; on a mismatch, err and -1 (Beats' parse
+ * failure).  pos[2i], pos[2i+1]: where key i's value starts and ends. */
+static int dissect_find(const struct dissect *d, const char *s, size_t *pos,
+			char *err, size_t errlen)
+{
+	size_t lit = strlen(d->prefix_lit), slen = strlen(s), at;
+	int i;
+
+	if (!*s) {
+		snprintf(err, errlen, "dissect: empty string provided");
+		return -1;
+	}
+	if (strncmp(s, d->prefix_lit, lit) != 0) {
 		snprintf(err, errlen, "dissect: could not find beginning delimiter '%s'",
 			 d->prefix_lit);
 		return -1;
 	}
-	pos += lit;
+	at = lit;
 	for (i = 0; i < d->n; i++) {
-		struct dkey *k = &d->k[i];
-		const char *end;
-		size_t dl = strlen(k->delim);
-		char *val;
+		const struct dkey *k = &d->k[i];
+		size_t dl = strlen(k->delim), end;
 
 		if (dl) {
-			end = strstr(pos, k->delim);
-			if (!end) {
+			const char *f = strstr(s + at, k->delim);
+
+			if (!f) {
 				snprintf(err, errlen, "dissect: could not find delimiter '%s'",
 					 k->delim);
 				return -1;
 			}
+			end = (size_t)(f - s);
 		} else {
-			end = pos + strlen(pos);
+			end = slen;
 		}
-		if (k->name) {
-			const char *a = pos, *b = end;
-			char path[512], why[128];
-			cJSON *v;
-
-			if (d->trim & 1)
-				while (a < b && strchr(d->trim_chars, *a))
-					a++;
-			if (d->trim & 2)
-				while (b > a && strchr(d->trim_chars, b[-1]))
-					b--;
-			val = strndup(a, (size_t)(b - a));
-			if (!val)
-				return -1;
-			snprintf(path, sizeof(path), "%s%s%s", d->target_prefix,
-				 *d->target_prefix ? "." : "", k->name);
-			v = cJSON_CreateString(val);
-			free(val);
-			if (k->type != CT_NONE && k->type != CT_STRING) {
-				cJSON *cv = convert_value(v, k->type, why, sizeof(why));
-
-				cJSON_Delete(v);
-				if (!cv) {
-					snprintf(err, errlen, "dissect: %s: %s", k->name, why);
-					return -1;
-				}
-				v = cv;
-			}
-			if (!d->overwrite && pb_proc_field_get(ev, path)) {
-				cJSON_Delete(v);
-				snprintf(err, errlen, "dissect: cannot override existing key %s",
-					 path);
-				return -1;
-			}
-			if (pb_proc_field_put(ev, path, v) < 0) {
-				snprintf(err, errlen, "dissect: cannot put %s", path);
-				return -1;
-			}
-		}
-		pos = end + dl;
+		pos[2 * i] = at;
+		pos[2 * i + 1] = end;
+		at = end + dl;
+		/* "->": Beats steps one byte at a time while the delimiter
+		 * starts again right after (end + dl <= slen: it was found) */
 		if (k->pad && dl)
-			while (strncmp(pos, k->delim, dl) == 0)
-				pos += dl;
+			while (strncmp(s + end + 1, k->delim, dl) == 0)
+				at = ++end + dl;
 	}
 	return 0;
+}
+
+/* The values by name after the modifiers, as Beats resolves them. */
+static int dissect_resolve(const struct dissect *d, const char *s, size_t *pos,
+			   struct dvals *m)
+{
+	int i;
+
+	m->v = calloc((size_t)d->n + 1, sizeof(*m->v));
+	if (!m->v)
+		return -1;
+	for (i = 0; i < d->n; i++) {
+		const struct dkey *k = &d->k[d->order[i]];
+		const char *a = s + pos[2 * d->order[i]];
+		size_t len = pos[2 * d->order[i] + 1] - pos[2 * d->order[i]];
+		struct dval *e;
+		char *to;
+		int rc = 0;
+
+		switch (k->kind) {
+		case DK_SKIP:
+			break;
+		case DK_NORMAL:
+		case DK_NAMED_SKIP:
+		case DK_POINTER:
+			rc = dvals_set(m, k->name, a, len, NULL, NULL, 0, k->type);
+			break;
+		case DK_APPEND:
+			e = dvals_find(m, k->name);
+			if (e) {
+				/* e->val is replaced: join from a copy */
+				char *old = e->val;
+
+				e->val = NULL;
+				rc = dvals_set(m, k->name, old, e->len, k->join, a, len, CT_NONE);
+				free(old);
+			} else {
+				rc = dvals_set(m, k->name, a, len, NULL, NULL, 0, CT_NONE);
+			}
+			break;
+		case DK_INDIRECT:
+			/* nothing when the reference comes later (by ord) */
+			e = dvals_find(m, k->name);
+			if (!e || !*e->val)
+				break;
+			to = strdup(e->val);
+			if (!to)
+				return -1;
+			rc = dvals_set(m, to, a, len, NULL, NULL, 0, k->type);
+			free(to);
+			break;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	/* the references and named skips are not kept */
+	for (i = 0; i < d->n; i++)
+		if (d->k[i].kind == DK_NAMED_SKIP || d->k[i].kind == DK_POINTER)
+			dvals_del(m, d->k[i].name);
+	return 0;
+}
+
+/* An entry as JSON: text, or its type when it converts (Beats keeps the
+ * text of a value that does not, and ignores trailing spaces). */
+static cJSON *dissect_json(const struct dval *e)
+{
+	cJSON *v, *cv;
+	char why[128];
+	size_t len = e->len;
+
+	if (e->type == CT_NONE || e->type == CT_STRING)
+		return cJSON_CreateString(e->val);
+	while (len > 0 && e->val[len - 1] == ' ')
+		len--;
+	e->val[len] = '\0';
+	v = cJSON_CreateString(e->val);
+	if (!v)
+		return NULL;
+	cv = convert_value(v, e->type, why, sizeof(why));
+	if (!cv) {
+		cJSON_Delete(v);
+		e->val[len] = e->len > len ? ' ' : '\0';
+		return cJSON_CreateString(e->val);
+	}
+	cJSON_Delete(v);
+	return cv;
+}
+
+static int dissect_write(struct dissect *d, cJSON *ev, struct dvals *m, char *err,
+			 size_t errlen)
+{
+	size_t pl = strlen(d->target_prefix);
+	char **paths = calloc((size_t)m->n + 1, sizeof(*paths));
+	cJSON *backup = NULL;
+	int i, rc = -1;
+
+	if (!paths)
+		return -1;
+	for (i = 0; i < m->n; i++) {
+		size_t nl = strlen(m->v[i].name);
+
+		paths[i] = malloc(pl + nl + 2);
+		if (!paths[i])
+			goto out;
+		snprintf(paths[i], pl + nl + 2, "%s%s%s", d->target_prefix, pl ? "." : "",
+			 m->v[i].name);
+	}
+	/* Beats looks at every key before it writes one */
+	if (!d->overwrite)
+		for (i = 0; i < m->n; i++)
+			if (pb_proc_field_get(ev, paths[i])) {
+				snprintf(err, errlen, "dissect: cannot override existing key "
+					 "with `%.400s`", paths[i]);
+				goto out;
+			}
+	if (m->n > 1 && !(backup = cJSON_Duplicate(ev, 1)))
+		goto out;
+	for (i = 0; i < m->n; i++) {
+		if (pb_proc_field_put(ev, paths[i], dissect_json(&m->v[i])) < 0) {
+			snprintf(err, errlen, "dissect: cannot put %.400s", paths[i]);
+			if (backup) {
+				/* put the event back as it was: swap contents */
+				cJSON *kids = ev->child;
+
+				ev->child = backup->child;
+				backup->child = kids;
+			}
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	cJSON_Delete(backup);
+	for (i = 0; i < m->n; i++)
+		free(paths[i]);
+	free(paths);
+	return rc;
 }
 
 static int dissect_run(struct pb_proc *p, cJSON *ev, char *err, size_t errlen)
 {
 	struct dissect *d = p->priv;
 	cJSON *v = pb_proc_field_get(ev, d->field);
+	struct dvals m = { NULL, 0 };
+	size_t *pos;
 	char *copy;
-	int rc;
+	int i, rc;
 
 	if (!v) {
 		if (p->ignore_missing)
@@ -1067,16 +1365,38 @@ static int dissect_run(struct pb_proc *p, cJSON *ev, char *err, size_t errlen)
 	}
 	/* the field may be replaced while the keys are written */
 	copy = strdup(v->valuestring);
-	if (!copy)
-		return PB_PROC_FAIL;
-	rc = dissect_match(d, ev, copy, err, errlen);
-	free(copy);
-	if (rc < 0) {
-		if (d->ignore_failure)
-			return PB_PROC_OK;
+	pos = malloc((size_t)d->n * 2 * sizeof(*pos));
+	if (!copy || !pos) {
+		free(copy);
+		free(pos);
 		return PB_PROC_FAIL;
 	}
-	return PB_PROC_OK;
+	if (dissect_find(d, copy, pos, err, errlen) < 0) {
+		/* Beats flags the event, and goes on when told to */
+		char *flag[] = { "dissect_parsing_error" };
+
+		free(copy);
+		free(pos);
+		pb_proc_add_tags(ev, "log.flags", flag, 1);
+		return d->ignore_failure ? PB_PROC_OK : PB_PROC_FAIL;
+	}
+	for (i = 0; d->trim && i < d->n; i++) {
+		size_t *a = &pos[2 * i], *b = &pos[2 * i + 1];
+
+		if (d->trim & 1)
+			while (*a < *b && strchr(d->trim_chars, copy[*a]))
+				(*a)++;
+		if (d->trim & 2)
+			while (*b > *a && strchr(d->trim_chars, copy[*b - 1]))
+				(*b)--;
+	}
+	rc = dissect_resolve(d, copy, pos, &m);
+	free(pos);
+	free(copy);
+	if (rc == 0)
+		rc = dissect_write(d, ev, &m, err, errlen);
+	dvals_free(&m);
+	return rc < 0 ? PB_PROC_FAIL : PB_PROC_OK;
 }
 
 const struct pb_proc_type pb_proc_dissect = {
