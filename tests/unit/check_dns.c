@@ -233,8 +233,6 @@ static cJSON *event(struct th *h, unsigned i)
 /* error.message holds note */
 #define has_note(e, n) th_has_note((e), (n), 1)
 
-#define NOTE(e, n) ck_assert_msg(has_note((e), (n)), "no note '%s'", (n))
-
 static const char n_orphan[] = "Response: received without an associated Query";
 static const char n_noresp[] = "No response to this query was received";
 static const char n_dup[] = "Another query with the same DNS ID from this client was "
@@ -379,7 +377,7 @@ START_TEST(test_same_side_is_not_answer)
 	th_datagram(h, 0, r.b, r.n);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = event(h, 0);
-	NOTE(e, n_orphan);
+	th_ck_note(e, n_orphan);
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
@@ -1374,7 +1372,7 @@ START_TEST(test_truncated_between_records)
 	ck_assert_uint_eq(n, 1);
 	EQN(e, "dns.answers_count", 1);
 	EQS(item(e, "dns.answers", 0), "data", "192.0.2.1");
-	NOTE(e, n_rsp_incomplete);
+	th_ck_note(e, n_rsp_incomplete);
 	EQN(e, "server.bytes", 12 + 21 + 16);
 	cJSON_Delete(e);
 }
@@ -1387,7 +1385,7 @@ START_TEST(test_truncated_inside_record)
 
 	ck_assert_uint_eq(n, 1);
 	EQN(e, "dns.answers_count", 1);
-	NOTE(e, n_rsp_incomplete);
+	th_ck_note(e, n_rsp_incomplete);
 	cJSON_Delete(e);
 }
 END_TEST
@@ -1448,7 +1446,7 @@ START_TEST(test_counts_lie)
 	EQN(e, "dns.answers_count", 1);
 	EQN(e, "dns.authorities_count", 0);
 	EQN(e, "dns.additionals_count", 0);
-	NOTE(e, n_rsp_incomplete);
+	th_ck_note(e, n_rsp_incomplete);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1465,8 +1463,8 @@ START_TEST(test_query_incomplete)
 	th_datagram(h, 0, q.b, q.n);
 	th_close(h);
 	e = event(h, 0);
-	NOTE(e, n_incomplete);
-	NOTE(e, n_noresp);
+	th_ck_note(e, n_incomplete);
+	th_ck_note(e, n_noresp);
 	ABSENT(e, "query");
 	ABSENT(e, "dns.question");
 	EQS(e, "method", "QUERY");
@@ -1494,7 +1492,7 @@ START_TEST(test_rdlength_too_long)
 	th_datagram(h, 1, r.b, r.n);
 	e = event(h, 0);
 	EQN(e, "dns.answers_count", 0);
-	NOTE(e, n_rsp_incomplete);
+	th_ck_note(e, n_rsp_incomplete);
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1964,7 +1962,7 @@ START_TEST(test_axfr_unfinished)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = event(h, 0);
 	EQN(e, "dns.answers_count", 2);
-	NOTE(e, n_rsp_incomplete);
+	th_ck_note(e, n_rsp_incomplete);
 	cJSON_Delete(e);
 	th_free(h);
 }

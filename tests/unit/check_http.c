@@ -52,8 +52,6 @@ static struct th *mk(const char *yaml)
 /* error.message holds note (a string for one, a list for several) */
 #define has_note(e, n) th_has_note((e), (n), 1)
 
-#define ck_note(e, note) ck_assert_msg(has_note((e), (note)), "note '%s' missing", (note))
-
 /* an event without what depends on when bytes arrived */
 static char *timeless(const char *line)
 {
@@ -381,7 +379,7 @@ START_TEST(test_early_response)
 	th_ck_str(e, "status", "Error");
 	th_ck_num(e, "http.response.status_code", 417);
 	th_ck_str(e, "url.path", "/x");
-	ck_note(e, "Request incomplete at end of stream");
+	th_ck_note(e, "Request incomplete at end of stream");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -431,8 +429,8 @@ START_TEST(test_pipeline_cap)
 	e = th_ev(h, 0);
 	th_ck_str(e, "url.path", "/0");
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Unmatched request");
-	ck_note(e, "Too many pipelined requests");
+	th_ck_note(e, "Unmatched request");
+	th_ck_note(e, "Too many pipelined requests");
 	cJSON_Delete(e);
 	/* the next response answers the oldest still waiting */
 	th_srv_s(h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -490,7 +488,7 @@ START_TEST(test_connect)
 	th_ck_absent(e, "url.path");
 	th_ck_str(e, "url.domain", "example.com");
 	th_ck_num(e, "url.port", 443);
-	ck_note(e, "Host header port number mismatch");
+	th_ck_note(e, "Host header port number mismatch");
 	th_ck_num(e, "http.response.status_code", 200);
 	cJSON_Delete(e);
 	th_free(h);
@@ -545,7 +543,7 @@ START_TEST(test_mid_stream_response_only)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Unmatched response");
+	th_ck_note(e, "Unmatched response");
 	th_ck_str(e, "client.ip", "10.0.0.1");
 	th_ck_str(e, "server.ip", "10.0.0.2");
 	th_ck_num(e, "http.response.status_code", 302);
@@ -621,7 +619,7 @@ START_TEST(test_gap_past_body)
 	th_srv_s(h, "0\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	th_ck_num(e, "http.response.body.bytes", 10);
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
@@ -643,7 +641,7 @@ START_TEST(test_gap_close_delimited)
 	th_fin(h, 1);
 	e = th_ev(h, 0);
 	th_ck_num(e, "http.response.body.bytes", 106);
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -662,7 +660,7 @@ START_TEST(test_gap_in_chunks)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_num(e, "http.response.body.bytes", 8);
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	/* in a chunk-size line it ends the message */
 	th_srv_s(h, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
@@ -670,7 +668,7 @@ START_TEST(test_gap_in_chunks)
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 1);
 	th_ck_str(e, "url.path", "/2");
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -691,7 +689,7 @@ START_TEST(test_gap_in_headers)
 	e = th_ev(h, 0);
 	th_ck_str(e, "url.path", "/1");
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	ck_assert_ptr_null(th_get(e, "http.response"));
 	cJSON_Delete(e);
 	th_srv_s(h, "\r\n\r\nok");
@@ -702,7 +700,7 @@ START_TEST(test_gap_in_headers)
 	e = th_ev(h, 1);
 	th_ck_num(e, "http.response.status_code", 404);
 	ck_assert_ptr_null(th_get(e, "url.path"));
-	ck_note(e, "Unmatched response");
+	th_ck_note(e, "Unmatched response");
 	cJSON_Delete(e);
 	/* a gap in a request head */
 	th_cli_s(h, "GET /lost HTTP/1.1\r\nHo");
@@ -740,7 +738,7 @@ START_TEST(test_bad_content_length)
 		       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 		ck_assert_msg(h->n_ev == 2, "'%s': %u events", bad[i], h->n_ev);
 		e = th_ev(h, 0);
-		ck_note(e, "Invalid Content-Length");
+		th_ck_note(e, "Invalid Content-Length");
 		th_ck_num(e, "http.response.status_code", 400);
 		cJSON_Delete(e);
 		e = th_ev(h, 1);
@@ -773,7 +771,7 @@ START_TEST(test_content_length_forms)
 	th_cli_s(h, "POST /c HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n");
 	th_srv_s(h, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
 	e = th_ev(h, 2);
-	ck_note(e, "Invalid Content-Length");
+	th_ck_note(e, "Invalid Content-Length");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -797,8 +795,8 @@ START_TEST(test_huge_content_length)
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Response incomplete at end of stream");
-	ck_note(e, "Response body content truncated");
+	th_ck_note(e, "Response incomplete at end of stream");
+	th_ck_note(e, "Response body content truncated");
 	th_ck_num(e, "http.response.body.bytes", 3000000);
 	th_ck_num(e, "http.response.headers.content-length", 1000000000000.0);
 	ck_assert_int_eq((int)strlen(th_str(e, "http.response.body.content")), 1 << 20);
@@ -826,7 +824,7 @@ START_TEST(test_bad_chunks)
 		th_srv_s(h, rs);
 		ck_assert_msg(h->n_ev == 2, "'%s': %u events", bad[i], h->n_ev);
 		e = th_ev(h, 0);
-		ck_note(e, "Invalid chunked encoding");
+		th_ck_note(e, "Invalid chunked encoding");
 		cJSON_Delete(e);
 		e = th_ev(h, 1);
 		th_ck_str(e, "url.path", "/2");
@@ -849,10 +847,10 @@ START_TEST(test_transfer_encoding_forms)
 	       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
-	ck_note(e, "Invalid Transfer-Encoding");
+	th_ck_note(e, "Invalid Transfer-Encoding");
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
-	ck_note(e, "Both Transfer-Encoding and Content-Length");
+	th_ck_note(e, "Both Transfer-Encoding and Content-Length");
 	th_ck_num(e, "http.request.body.bytes", 2);
 	cJSON_Delete(e);
 	/* a response whose coding is not chunked runs to the close */
@@ -959,7 +957,7 @@ START_TEST(test_not_http)
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
 	th_ck_num(e, "http.response.status_code", 204);
-	ck_note(e, "Unmatched response");
+	th_ck_note(e, "Unmatched response");
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
 	th_ck_str(e, "url.path", "/real");
@@ -981,8 +979,8 @@ START_TEST(test_truncated_at_end)
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Request incomplete at end of stream");
-	ck_note(e, "Unmatched request");
+	th_ck_note(e, "Request incomplete at end of stream");
+	th_ck_note(e, "Unmatched request");
 	th_ck_num(e, "http.request.bytes", strlen(rq) + 10);
 	th_ck_num(e, "http.request.body.bytes", 10);
 	th_ck_num(e, "http.request.headers.content-length", 100);
@@ -1151,7 +1149,7 @@ START_TEST(test_timeout_rules)
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 1);
 	th_ck_str(e, "url.path", "/first");
-	ck_note(e, "Unmatched request");
+	th_ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -1167,7 +1165,7 @@ START_TEST(test_unmatched_request_close)
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
 	th_ck_str(e, "method", "DELETE");
-	ck_note(e, "Unmatched request");
+	th_ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
 	th_ck_str(e, "method", "OPTIONS");
@@ -1602,7 +1600,7 @@ START_TEST(test_host_forms)
 		else
 			th_ck_absent(e, "server.domain");
 		ck_assert_int_eq(has_note(e, "Host header port number mismatch"), c[i].mismatch);
-		ck_note(e, "Unmatched request");
+		th_ck_note(e, "Unmatched request");
 		cJSON_Delete(e);
 		th_free(h);
 	}

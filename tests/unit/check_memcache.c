@@ -52,8 +52,6 @@ static struct th *mk(const char *yaml)
 		      "%s: want %s", (path), (want) ? "true" : "false"); \
 } while (0)
 
-#define ck_note(e, note) \
-	ck_assert_msg(th_has_note((e), (note), 1), "note '%s' missing", (note))
 
 /* element i of the array at path, as a string */
 static const char *arr_str(const cJSON *e, const char *path, int i)
@@ -304,7 +302,7 @@ START_TEST(test_text_errors)
 	e = th_ev(h, 2);
 	th_ck_str(e, "status", "Error");
 	th_ck_str(e, "memcache.request.command", "get");
-	ck_note(e, "Invalid memcache message");
+	th_ck_note(e, "Invalid memcache message");
 	th_ck_str(e, "memcache.response.command", "ERROR");
 	th_ck_absent(e, "memcache.response.error_msg");
 	cJSON_Delete(e);
@@ -557,13 +555,13 @@ START_TEST(test_unmatched)
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
 	th_ck_str(e, "status", "Client Error");
-	ck_note(e, "Invalid transaction. Request missing");
+	th_ck_note(e, "Invalid transaction. Request missing");
 	th_ck_absent(e, "memcache.request");
 	th_ck_str(e, "client.ip", "10.0.0.1");
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
 	th_ck_str(e, "status", "Server Error");
-	ck_note(e, "Unfinished transaction");
+	th_ck_note(e, "Unfinished transaction");
 	cJSON_Delete(e);
 	th_free(h);
 }
@@ -581,7 +579,7 @@ START_TEST(test_timeout)
 	th_expire(h, 2 * SEC);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Unfinished transaction");
+	th_ck_note(e, "Unfinished transaction");
 	cJSON_Delete(e);
 	/* a late answer is alone */
 	th_srv_s(h, "END\r\n");
@@ -604,7 +602,7 @@ START_TEST(test_pipeline_overflow)
 	/* 64 wait; the six oldest went out unanswered */
 	ck_assert_uint_eq(h->n_ev, 6);
 	e = th_ev(h, 0);
-	ck_note(e, "Too many pending requests");
+	th_ck_note(e, "Too many pending requests");
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "k0");
 	cJSON_Delete(e);
 	th_srv_s(h, "END\r\n");
@@ -626,7 +624,7 @@ START_TEST(test_gap_in_value)
 	th_srv_s(h, "xyz\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	th_ck_num(e, "memcache.response.count_values", 1);
 	th_ck_num(e, "memcache.response.bytes", 10);
 	th_ck_absent(e, "memcache.response.values");
@@ -646,7 +644,7 @@ START_TEST(test_gap_between)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	ck_assert_str_eq(arr_str(e, "memcache.request.keys", 0), "a");
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	/* resynchronised on the next line that reads as a response */
 	th_srv_s(h, "E\r\nEND\r\n");
@@ -669,7 +667,7 @@ START_TEST(test_fin_in_data)
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Request incomplete at end of stream");
+	th_ck_note(e, "Request incomplete at end of stream");
 	th_ck_num(e, "memcache.request.bytes", 100);
 	cJSON_Delete(e);
 	th_free(h);
@@ -687,7 +685,7 @@ START_TEST(test_bad_crlf_and_long_line)
 	th_srv_s(h, "STORED\r\nEND\r\n");
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
-	ck_note(e, "Data block not followed by CRLF");
+	th_ck_note(e, "Data block not followed by CRLF");
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
 	th_ck_str(e, "memcache.request.command", "get");
@@ -986,7 +984,7 @@ START_TEST(test_binary_quiet)
 	cJSON_Delete(e);
 	e = th_ev(h, 3);
 	th_ck_str(e, "memcache.request.opcode", "GetK");
-	ck_note(e, "Missing response for non-quiet request");
+	th_ck_note(e, "Missing response for non-quiet request");
 	th_ck_str(e, "status", "Server Error");
 	cJSON_Delete(e);
 	e = th_ev(h, 4);
@@ -999,7 +997,7 @@ START_TEST(test_binary_quiet)
 	cJSON_Delete(e);
 	e = th_ev(h, 6);
 	th_ck_str(e, "status", "Client Error");
-	ck_note(e, "Invalid transaction. Request missing");
+	th_ck_note(e, "Invalid transaction. Request missing");
 	cJSON_Delete(e);
 	/* the quiet set never answered, at the end: OK, no note */
 	e = th_ev(h, 7);
@@ -1081,7 +1079,7 @@ START_TEST(test_binary_hostile)
 	th_tcp(h, 0, m->b, m->n);
 	th_close(h);
 	e = th_ev(h, 1);
-	ck_note(e, "Invalid memcache message");
+	th_ck_note(e, "Invalid memcache message");
 	cJSON_Delete(e);
 	free(m);
 	th_free(h);
@@ -1104,7 +1102,7 @@ START_TEST(test_binary_gap_in_value)
 	th_tcp(h, 1, m->b, m->n);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Packet loss while capturing the request");
+	th_ck_note(e, "Packet loss while capturing the request");
 	th_ck_num(e, "memcache.request.bytes", 1000);
 	th_ck_num(e, "memcache.request.count_values", 1);
 	th_ck_str(e, "status", "OK");

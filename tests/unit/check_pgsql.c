@@ -376,7 +376,6 @@ static struct th *mk_login(const char *yaml)
 	return h;
 }
 
-#define ck_note(e, note) ck_assert_msg(th_has_note((e), (note), 0), "note '%s' missing", (note))
 
 /* an event without what depends on when bytes arrived */
 static char *timeless(const char *line)
@@ -602,7 +601,7 @@ START_TEST(test_error_skips_the_rest)
 	e = th_ev(h, 1);
 	th_ck_str(e, "query", "SELECT 2");
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Not executed");
+	th_ck_note_in(e, "Not executed");
 	th_ck_absent(e, "pgsql.num_rows");
 	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
@@ -734,7 +733,7 @@ START_TEST(test_extended_named)
 	e = th_ev(h, 1);
 	th_ck_absent(e, "query");
 	th_ck_str(e, "status", "OK");
-	ck_note(e, "prepared before the capture began");
+	th_ck_note_in(e, "prepared before the capture began");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -770,7 +769,7 @@ START_TEST(test_extended_pipeline_error)
 	cJSON_Delete(e);
 	e = th_ev(h, 1);
 	th_ck_str(e, "query", "INSERT INTO t VALUES ($1)");
-	ck_note(e, "Not executed");
+	th_ck_note_in(e, "Not executed");
 	cJSON_Delete(e);
 	/* a batch without Execute whose Parse fails */
 	fe_parse(&m, "", "SELEC 1");
@@ -1074,7 +1073,7 @@ START_TEST(test_ssl_declined_then_accepted)
 	th_ck_str(e, "status", "OK");
 	th_ck_num(e, "client.bytes", 8);
 	th_ck_num(e, "server.bytes", 1);
-	ck_note(e, "SSLRequest accepted");
+	th_ck_note_in(e, "SSLRequest accepted");
 	th_ck_absent(e, "pgsql");
 	cJSON_Delete(e);
 	th_free(h);
@@ -1086,7 +1085,7 @@ START_TEST(test_ssl_declined_then_accepted)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "method", "GSSENC");
-	ck_note(e, "GSSENCRequest accepted");
+	th_ck_note_in(e, "GSSENCRequest accepted");
 	cJSON_Delete(e);
 	th_free(h);
 	/* TLS from the first byte */
@@ -1096,7 +1095,7 @@ START_TEST(test_ssl_declined_then_accepted)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "method", "SSL");
-	ck_note(e, "direct SSL negotiation");
+	th_ck_note_in(e, "direct SSL negotiation");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.messages, 1);
 	mb_free(&m);
@@ -1204,7 +1203,7 @@ START_TEST(test_unanswered_close_and_timeout)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Unmatched request");
+	th_ck_note_in(e, "Unmatched request");
 	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
 	/* the answer that comes late has no request any more */
@@ -1213,7 +1212,7 @@ START_TEST(test_unanswered_close_and_timeout)
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 1);
-	ck_note(e, "Unmatched response");
+	th_ck_note_in(e, "Unmatched response");
 	th_ck_str(e, "pgsql.command_tag", "SELECT 1");
 	th_ck_num(e, "client.bytes", 0);
 	cJSON_Delete(e);
@@ -1232,12 +1231,12 @@ START_TEST(test_unanswered_close_and_timeout)
 	ck_assert_uint_eq(h->n_ev, 4);
 	e = th_ev(h, 2);
 	th_ck_str(e, "query", "SELECT 1");
-	ck_note(e, "Response incomplete at end of stream");
+	th_ck_note_in(e, "Response incomplete at end of stream");
 	th_ck_num(e, "pgsql.num_rows", 1);
 	cJSON_Delete(e);
 	e = th_ev(h, 3);
 	th_ck_str(e, "query", "SELECT 2");
-	ck_note(e, "Unmatched request");
+	th_ck_note_in(e, "Unmatched request");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -1257,7 +1256,7 @@ START_TEST(test_pending_cap)
 	}
 	ck_assert_uint_eq(h->n_ev, 6);
 	e = th_ev(h, 0);
-	ck_note(e, "Too many requests were pending");
+	th_ck_note_in(e, "Too many requests were pending");
 	cJSON_Delete(e);
 	mb_free(&m);
 	th_free(h);
@@ -1331,7 +1330,7 @@ START_TEST(test_long_messages)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "method", "SELECT");
-	ck_note(e, "Query text truncated");
+	th_ck_note_in(e, "Query text truncated");
 	th_ck_num(e, "pgsql.num_rows", 1);
 	th_ck_num(e, "server.bytes", big + 11 + 14);
 	/* what the first 262144 bytes of the message hold */
@@ -1345,7 +1344,7 @@ START_TEST(test_long_messages)
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 1);
-	ck_note(e, "Response incomplete");
+	th_ck_note_in(e, "Response incomplete");
 	cJSON_Delete(e);
 	free(q);
 	mb_free(&m);
@@ -1373,7 +1372,7 @@ START_TEST(test_gaps)
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note_in(e, "Packet loss while capturing the response");
 	th_ck_str(e, "pgsql.command_tag", "SELECT 3");
 	cJSON_Delete(e);
 	/* a query lost whole: its answer comes unmatched */
@@ -1383,8 +1382,8 @@ START_TEST(test_gaps)
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 1);
-	ck_note(e, "Unmatched response");
-	ck_note(e, "Packet loss while capturing the request");
+	th_ck_note_in(e, "Unmatched response");
+	th_ck_note_in(e, "Packet loss while capturing the request");
 	th_ck_str(e, "status", "Error");
 	cJSON_Delete(e);
 	ck_assert_uint_eq(h->st.unmatched_responses, 1);
@@ -1414,7 +1413,7 @@ START_TEST(test_mid_stream)
 	srv(h, &m);
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
-	ck_note(e, "Unmatched response");
+	th_ck_note_in(e, "Unmatched response");
 	th_ck_str(e, "pgsql.command_tag", "SELECT 9");
 	th_ck_num(e, "pgsql.num_rows", 1);
 	cJSON_Delete(e);

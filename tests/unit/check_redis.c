@@ -43,8 +43,6 @@ static struct th *mk(const char *yaml)
 	return h;
 }
 
-#define ck_note(e, note) \
-	ck_assert_msg(th_has_note((e), (note), 1), "note '%s' missing", (note))
 
 /* event i's redis.return_value is want */
 static void ck_rv(struct th *h, unsigned i, const char *want)
@@ -742,8 +740,8 @@ START_TEST(test_queue_max_messages)
 	e = th_ev(h, 0);
 	th_ck_str(e, "resource", "a");
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Too many pipelined requests");
-	ck_note(e, "Unmatched request");
+	th_ck_note(e, "Too many pipelined requests");
+	th_ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	th_srv_s(h, "$1\r\nA\r\n$1\r\nB\r\n$1\r\nC\r\n");
 	ck_assert_uint_eq(h->n_ev, 4);
@@ -751,7 +749,7 @@ START_TEST(test_queue_max_messages)
 	e = th_ev(h, 1);
 	th_ck_absent(e, "method");
 	th_ck_str(e, "redis.return_value", "A");
-	ck_note(e, "Response to a request written before without it");
+	th_ck_note(e, "Response to a request written before without it");
 	cJSON_Delete(e);
 	e = th_ev(h, 2);
 	th_ck_str(e, "resource", "b");
@@ -790,7 +788,7 @@ START_TEST(test_unmatched)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "status", "Error");
-	ck_note(e, "Unmatched response");
+	th_ck_note(e, "Unmatched response");
 	th_ck_str(e, "redis.return_value", "OK");
 	th_ck_str(e, "client.ip", "10.0.0.1");
 	cJSON_Delete(e);
@@ -800,7 +798,7 @@ START_TEST(test_unmatched)
 	e = th_ev(h, 1);
 	th_ck_str(e, "status", "Error");
 	th_ck_str(e, "query", "set key3 me");
-	ck_note(e, "Unmatched request");
+	th_ck_note(e, "Unmatched request");
 	th_ck_absent(e, "redis");
 	th_ck_absent(e, "event.end");
 	cJSON_Delete(e);
@@ -822,7 +820,7 @@ START_TEST(test_timeout)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "method", "BLPOP");
-	ck_note(e, "Unmatched request");
+	th_ck_note(e, "Unmatched request");
 	cJSON_Delete(e);
 	/* its reply comes at last: alone; the next pair is right */
 	th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
@@ -830,7 +828,7 @@ START_TEST(test_timeout)
 	ck_assert_uint_eq(h->n_ev, 3);
 	e = th_ev(h, 1);
 	th_ck_str(e, "redis.return_value", "[q, x]");
-	ck_note(e, "Response to a request written before without it");
+	th_ck_note(e, "Response to a request written before without it");
 	cJSON_Delete(e);
 	e = th_ev(h, 2);
 	th_ck_str(e, "method", "PING");
@@ -853,14 +851,14 @@ START_TEST(test_gap_in_replies)
 	/* both requests go out: which replies were lost is not known */
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 0);
-	ck_note(e, "Packet loss while capturing the response");
+	th_ck_note(e, "Packet loss while capturing the response");
 	cJSON_Delete(e);
 	/* the rest of a lost reply, then a reply: alone */
 	th_srv_s(h, "xyz\r\n$1\r\nB\r\n");
 	ck_assert_uint_eq(h->n_ev, 3);
 	e = th_ev(h, 2);
 	th_ck_str(e, "redis.return_value", "B");
-	ck_note(e, "Response not paired: requests were lost before it");
+	th_ck_note(e, "Response not paired: requests were lost before it");
 	cJSON_Delete(e);
 	/* a request sent after that, answered after it: paired again */
 	th_cli_s(h, "*1\r\n$4\r\nPING\r\n");
@@ -886,7 +884,7 @@ START_TEST(test_gap_in_requests)
 	ck_assert_uint_eq(h->n_ev, 1);
 	e = th_ev(h, 0);
 	th_ck_str(e, "query", "GET");
-	ck_note(e, "Packet loss while capturing the request");
+	th_ck_note(e, "Packet loss while capturing the request");
 	cJSON_Delete(e);
 	th_cli_s(h, "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
 	/* a's reply pairs (a was read before the gap) */
@@ -918,7 +916,7 @@ START_TEST(test_fin_mid_reply)
 	e = th_ev(h, 0);
 	th_ck_str(e, "status", "Error");
 	th_ck_str(e, "redis.return_value", "abc");
-	ck_note(e, "Response incomplete at end of stream");
+	th_ck_note(e, "Response incomplete at end of stream");
 	cJSON_Delete(e);
 	/* a request cut by the client's FIN is written alone */
 	th_cli_s(h, "SET a");
@@ -926,7 +924,7 @@ START_TEST(test_fin_mid_reply)
 	ck_assert_uint_eq(h->n_ev, 2);
 	e = th_ev(h, 1);
 	th_ck_str(e, "query", "SET a");
-	ck_note(e, "Request incomplete at end of stream");
+	th_ck_note(e, "Request incomplete at end of stream");
 	cJSON_Delete(e);
 	th_close(h);
 	ck_assert_uint_eq(h->n_ev, 2);

@@ -282,6 +282,13 @@ static inline cJSON *th_ev(struct th *h, unsigned i)
 		      (double)(want)); \
 } while (0)
 
+/* error.message holds note, whole (th_ck_note) or within a note
+ * (th_ck_note_in). */
+#define th_ck_note(e, note) \
+	ck_assert_msg(th_has_note((e), (note), 1), "note '%s' missing", (note))
+#define th_ck_note_in(e, note) \
+	ck_assert_msg(th_has_note((e), (note), 0), "note '%s' missing", (note))
+
 #define th_ck_absent(e, path) \
 	ck_assert_msg(th_get((e), (path)) == NULL, "%s should be absent", (path))
 
